@@ -1,0 +1,1 @@
+"""Services: what the UI and the CLI call. Each area has its own module."""

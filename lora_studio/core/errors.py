@@ -113,3 +113,35 @@ class GatedModel(DownloadFailed):
 
 class UnsafeArchive(InvalidInput):
     """An uploaded archive holds entries we refuse to unpack."""
+
+
+class ImageNotFound(NotFound):
+    """A caption or a request names an image that is not (or no longer) in the dataset."""
+
+    what = "image"
+
+
+class CaptionNotUtf8(InvalidInput):
+    """A caption file is not valid UTF-8; it is never overwritten without the person's say-so."""
+
+
+class CaptionConflict(LoraStudioError):
+    """A caption changed on disk since it was read (another edit, another tool); nothing was written."""
+
+
+class NothingToUndo(LoraStudioError):
+    """There is no bulk operation left to undo."""
+
+
+class InvalidModelFile(InvalidInput):
+    """A model file cannot be read as safetensors (bad header, truncated, not safetensors)."""
+
+
+class InsufficientDiskSpace(DownloadFailed):
+    """There is not enough free disk space for a download."""
+
+
+class ConceptNotFound(NotFound):
+    """A dataset has no concept (``<repeats>_<concept>`` folder) of that name."""
+
+    what = "concept"

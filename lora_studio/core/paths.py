@@ -39,12 +39,6 @@ def safe_name(name: str, *, max_length: int = MAX_NAME_LENGTH) -> str:
         raise InvalidName(name, "it names a folder link")
     if normal != normal.strip():
         raise InvalidName(name, "it starts or ends with white space")
-    if normal.startswith("."):
-        raise InvalidName(name, "it starts with a dot (a hidden file)")
-    if normal.endswith("."):
-        raise InvalidName(name, "it ends with a dot")
-    if len(normal) > max_length or len(normal.encode()) > 255:
-        raise InvalidName(name, f"it is longer than {max_length} characters")
     for char in normal:
         if char in _FORBIDDEN_CHARS:
             raise InvalidName(name, f"it contains {char!r}, which is not allowed in names")
@@ -53,6 +47,12 @@ def safe_name(name: str, *, max_length: int = MAX_NAME_LENGTH) -> str:
     # Full-width and other look-alike separators fold to real ones under NFKC.
     if any(char in _FORBIDDEN_CHARS for char in unicodedata.normalize("NFKC", normal)):
         raise InvalidName(name, "it contains a character that looks like a path separator")
+    if normal.startswith("."):
+        raise InvalidName(name, "it starts with a dot (a hidden file)")
+    if normal.endswith("."):
+        raise InvalidName(name, "it ends with a dot")
+    if len(normal) > max_length or len(normal.encode()) > 255:
+        raise InvalidName(name, f"it is longer than {max_length} characters")
     if _RESERVED.match(normal):
         raise InvalidName(name, "it is a reserved device name")
     return normal

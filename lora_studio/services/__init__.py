@@ -1,1 +1,26 @@
-"""Services: what the UI and the CLI call. Each area has its own module."""
+"""Services: what the UI and the CLI call. ``build_services`` wires them for one workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lora_studio.core.settings import Settings
+from lora_studio.jobs.engine import JobEngine
+from lora_studio.services.jobs import JobsService
+
+
+@dataclass
+class Services:
+    """Every service of one LoRA Studio process, passed explicitly to the UI and the CLI."""
+
+    settings: Settings
+    jobs: JobsService
+
+
+def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
+    """Create the workspace folders and the services over them; repair orphaned job records."""
+    settings.ensure_workspace()
+    engine = JobEngine(settings.runs_dir, stop_grace_s=settings.stop_grace_s)
+    if reconcile:
+        engine.reconcile()
+    return Services(settings=settings, jobs=JobsService(engine))

@@ -28,3 +28,26 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def services(settings: Settings) -> Services:
     return build_services(settings)
+
+
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    """A headless Debian chromium driven by Playwright (installed by ./test.sh)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.fakes.app_server import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: run ./test.sh, which installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """Where a test leaves screenshots for people to look at: test-output/<test name>/."""
+    folder = ROOT / "test-output" / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

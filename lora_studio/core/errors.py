@@ -145,3 +145,7 @@ class ConceptNotFound(NotFound):
     """A dataset has no concept (``<repeats>_<concept>`` folder) of that name."""
 
     what = "concept"
+
+
+class PresetNotFound(NotFound):
+    what = "preset"

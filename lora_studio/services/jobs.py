@@ -39,7 +39,7 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def describe_progress(progress: Progress) -> str:
+def describe_progress(progress: Progress, *, active: bool = True) -> str:
     """ "step 10/100 (10%) · epoch 1/2 · 1.66 it/s · ETA 0:54 · loss 0.123" (only the known parts)."""
     parts = []
     if progress.total:
@@ -48,13 +48,13 @@ def describe_progress(progress: Progress) -> str:
         parts.append(f"{done} ({percent})" if done else percent)
     if progress.epochs:
         parts.append(f"epoch {progress.epoch}/{progress.epochs}")
-    if progress.rate:
+    if progress.rate and active:
         rate = progress.rate
         if rate >= 1 or progress.unit != "it":
             parts.append(_rate_text(rate, progress.unit))
         else:
             parts.append(f"{1 / rate:.2f} s/{progress.unit}")
-    if progress.eta_s is not None and progress.fraction is not None and progress.fraction < 1:
+    if active and progress.eta_s is not None and progress.fraction is not None and progress.fraction < 1:
         parts.append(f"ETA {format_duration(progress.eta_s)}")
     if progress.loss is not None:
         parts.append(f"loss {progress.loss:g}")
@@ -148,6 +148,6 @@ class JobsService:
             path, progress_desc=record.spec.progress_desc, max_lines=1, initial_bytes=256 * 1024
         )
         follower.poll()
-        text = describe_progress(follower.progress)
+        text = describe_progress(follower.progress, active=record.status.is_active)
         self._progress_cache[record.id] = (size, text)
         return text

@@ -56,7 +56,7 @@ def build_ui(services: Services) -> gr.Blocks:
             concurrency_limit=None,
         )
         demo.unload(_forget_streams)
-    return demo
+    return demo  # type: ignore[no-any-return]
 
 
 def _forget_streams(request: gr.Request) -> None:

@@ -55,7 +55,7 @@ def build(services: Services) -> JobsTab:
         download = gr.Button("Download full log", elem_id="job-log-download")
     log_file = gr.File(label="Full log", visible=False, elem_id="job-log-file")
     table = gr.Dataframe(
-        headers=HEADERS, value=[], interactive=False, elem_id="jobs-table", label="All jobs", wrap=True
+        headers=HEADERS, value=[], interactive=False, elem_id="jobs-table", label="All jobs", max_height=400
     )
     timer = gr.Timer(2.0)
     tab = JobsTab(table, select, status, progress, log)
@@ -97,12 +97,14 @@ def build(services: Services) -> JobsTab:
         return gr.File(value=str(services.jobs.log_copy(job_id)), visible=True)
 
     list_outputs = [table, select]
-    hidden = {"show_progress": "hidden", "concurrency_limit": None}
+    hidden: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
     refresh.click(refresh_list, select, list_outputs, api_name="jobs_list", **hidden)
     timer.tick(refresh_list, select, list_outputs, api_visibility="private", **hidden)
     select.change(follow, select, [log, progress, status], api_name="job_follow", **hidden)
     log.change(None, js=PIN_LOG_JS, queue=False)
-    stop.click(stop_job, select, status, api_name="job_stop", **hidden)
+    stop.click(stop_job, select, status, api_name="job_stop", **hidden).then(
+        refresh_list, select, list_outputs, api_visibility="private", **hidden
+    )
     delete.click(delete_job, select, list_outputs, js=CONFIRM_DELETE_JS, api_name="job_delete")
     download.click(download_log, select, log_file, api_name="job_log")
     table.select(pick_row, None, select, api_visibility="private")
@@ -120,5 +122,5 @@ def newest_job(services: Services) -> str | None:
     """The job a fresh page should show: the newest running or queued one, else the newest one."""
     jobs = services.jobs.list_jobs()
     active = [record for record in jobs if record.status.is_active]
-    chosen = (active or jobs or [None])[0]
-    return chosen.id if chosen is not None else None
+    chosen = active or jobs
+    return chosen[0].id if chosen else None

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh Linux machine, then run the whole suite.
+# Arguments go to pytest (e.g. ./test.sh tests/foundation -x).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup_venv.sh dev
+
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the browser tests ..."
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium
+fi
+
+exec .venv/bin/python -m pytest "$@"

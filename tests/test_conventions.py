@@ -85,3 +85,20 @@ def test_ruff_format() -> None:
 def test_mypy_strict() -> None:
     result = run_tool(str(BIN / "mypy"), "--no-error-summary")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from lora_studio.core.settings import SETTINGS_HELP
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for flag, envs, text in SETTINGS_HELP:
+        row = f"| `{flag}` | {', '.join(f'`{env}`' for env in envs)} | {text} |"
+        assert row in readme, f"README.md lacks the row: {row}"
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    head = readme[: readme.index("\n## ")]
+    assert "./run.sh" in head and "./test.sh" in head
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "./test.sh" in ci

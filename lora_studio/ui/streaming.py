@@ -88,6 +88,20 @@ def status_markdown(record: JobRecord | None) -> str:
     return text
 
 
+class _Sender:
+    """Sends only the outputs that changed since the last update (gr.skip() for the rest)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[str, str, str] | None = None
+
+    def __call__(self, values: tuple[str, str, str]) -> tuple[Any, Any, Any]:
+        last = self._last
+        self._last = values
+        if last is None:
+            return values
+        return tuple(gr.skip() if new == old else new for new, old in zip(values, last, strict=True))  # type: ignore[return-value]
+
+
 def follow_job(
     services: Services, job_id: str | None, session: str, channel: str
 ) -> Iterator[tuple[Any, Any, Any]]:
@@ -97,14 +111,19 @@ def follow_job(
         return
     token = REGISTRY.claim(session, channel)
     try:
-        record: JobRecord | None = services.jobs.get(job_id)
+        record: JobRecord = services.jobs.get(job_id)
         follower = services.jobs.follower(job_id)
     except JobNotFound:
         yield "", progress_html(Progress(), None), f"Job {job_id} no longer exists."
         return
+    send = _Sender()
+
+    def view() -> tuple[str, str, str]:
+        return follower.text(), progress_html(follower.progress, record), status_markdown(record)
+
     pacer = UpdatePacer(min_interval=MIN_INTERVAL_S, keepalive=KEEPALIVE_S)
     follower.poll()
-    yield follower.text(), progress_html(follower.progress, record), status_markdown(record)
+    yield send(view())
     pacer.decide(time.monotonic())
     last_status = time.monotonic()
     while REGISTRY.is_current(session, channel, token):
@@ -114,16 +133,14 @@ def follow_job(
         if now - last_status >= STATUS_EVERY_S:
             last_status = now
             fresh = services.jobs.get(job_id)
-            if record is None or fresh.status != record.status or fresh.reason != record.reason:
+            if fresh.status != record.status or fresh.reason != record.reason:
                 pacer.mark_dirty()
             record = fresh
         action = pacer.decide(now)
-        if action == "send":
-            yield follower.text(), progress_html(follower.progress, record), status_markdown(record)
-        elif action == "keepalive":
-            yield gr.skip(), gr.skip(), status_markdown(record)
-        if record is not None and not record.status.is_active:
+        if action is not None:  # a keepalive also refreshes the running duration
+            yield send(view())
+        if not record.status.is_active:
             follower.poll()
-            yield follower.text(), progress_html(follower.progress, record), status_markdown(record)
+            yield send(view())
             return
         time.sleep(pacer.next_wake(time.monotonic(), POLL_S))

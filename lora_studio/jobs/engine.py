@@ -20,6 +20,7 @@ from lora_studio.core.types import JobStatus
 from lora_studio.jobs import processes
 from lora_studio.jobs.liveness import supervisor_alive
 from lora_studio.jobs.model import JobRecord, JobSpec
+from lora_studio.jobs.secrets import split_secrets, write_secret_env
 from lora_studio.jobs.store import SUPERVISOR_LOG, JobStore
 
 RESTARTED_REASON = "app restarted while running"
@@ -49,9 +50,13 @@ class JobEngine:
         Raises:
             JobStartFailed: the supervisor process could not be started.
         """
-        spec = spec.model_copy(update={"env": {**package_env_overrides(), **spec.env}})
-        record = self.store.create(spec, stop_grace_s=self.stop_grace_s)
+        public_env, secret_env = split_secrets({**package_env_overrides(), **spec.env})
+        record = self.store.create(
+            spec.model_copy(update={"env": public_env}), stop_grace_s=self.stop_grace_s
+        )
         run_dir = self.store.run_dir(record.id)
+        if secret_env:
+            write_secret_env(run_dir, secret_env)
         try:
             with (run_dir / SUPERVISOR_LOG).open("ab") as errors:
                 supervisor = subprocess.Popen(

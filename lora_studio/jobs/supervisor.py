@@ -25,16 +25,18 @@ from lora_studio.core.types import JobStatus
 from lora_studio.jobs import outcome, processes
 from lora_studio.jobs.liveness import supervisor_alive
 from lora_studio.jobs.model import JobRecord
+from lora_studio.jobs.secrets import take_secret_env
 from lora_studio.jobs.store import JobStore
 
 GPU_LOCK = ".gpu.lock"
 _QUEUE_POLL_S = 0.2
 
 
-def child_env(record: JobRecord) -> dict[str, str]:
+def child_env(record: JobRecord, secrets: dict[str, str]) -> dict[str, str]:
     """The child's environment: ours, the spec's overrides, unbuffered output and wide rich lines."""
     env = dict(os.environ)
     env.update(record.spec.env)
+    env.update(secrets)
     env["PYTHONUNBUFFERED"] = "1"
     env["COLUMNS"] = "250"
     return env
@@ -118,7 +120,7 @@ def _run_child(store: JobStore, record: JobRecord, stop: threading.Event) -> int
             child = subprocess.Popen(
                 record.argv,
                 cwd=cwd,
-                env=child_env(record),
+                env=child_env(record, take_secret_env(store.run_dir(record.id))),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lora_studio.core.settings import Settings
 from lora_studio.jobs.engine import JobEngine
 from lora_studio.services.jobs import JobsService
+from lora_studio.services.models import ModelService
 
 
 @dataclass
@@ -15,6 +16,7 @@ class Services:
 
     settings: Settings
     jobs: JobsService
+    models: ModelService
 
 
 def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
@@ -23,4 +25,4 @@ def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
     engine = JobEngine(settings.runs_dir, stop_grace_s=settings.stop_grace_s)
     if reconcile:
         engine.reconcile()
-    return Services(settings=settings, jobs=JobsService(engine))
+    return Services(settings=settings, jobs=JobsService(engine), models=ModelService(settings))

@@ -242,3 +242,23 @@ def test_no_zombies_are_left_behind(engine: JobEngine) -> None:
     time.sleep(0.5)
     zombies = [child for child in psutil.Process().children() if child.status() == psutil.STATUS_ZOMBIE]
     assert zombies == []
+
+
+def test_tokens_reach_the_child_but_never_the_record(engine: JobEngine) -> None:
+    from lora_studio.jobs.model import JobSpec
+
+    code = "import os; print('token is', os.environ['CIVITAI_TOKEN'], os.environ['PLAIN'])"
+    job = JobSpec(
+        kind=JobKind.DOWNLOAD,
+        title="secret",
+        argv=(sys.executable, "-c", code),
+        env={"CIVITAI_TOKEN": "s3cr3t-value", "PLAIN": "visible"},
+    )
+    record = engine.submit(job)
+    done = engine.wait(record.id, timeout=30)
+    assert done.status == JobStatus.SUCCEEDED
+    assert b"token is s3cr3t-value visible" in engine.log_path(record.id).read_bytes()
+    run_dir = engine.store.run_dir(record.id)
+    assert "s3cr3t-value" not in (run_dir / "job.json").read_text()
+    assert done.spec.env.get("PLAIN") == "visible"
+    assert not any("secret" in path.name for path in run_dir.iterdir())

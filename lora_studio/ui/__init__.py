@@ -1,6 +1,12 @@
-"""The Gradio UI: one tab per area, composed here; each tab module owns its components and handlers."""
+"""The Gradio UI: one tab per area, composed here; each tab module owns its components and handlers.
+
+A feature tab is a module ``lora_studio.ui.tabs.<id>`` with ``build(services, demo) -> None``; until
+an area's module exists, its tab says that part is not available yet.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import gradio as gr
 
@@ -17,13 +23,14 @@ CSS = """
 .ls-banner { padding: 6px 10px; border-radius: 6px; background: var(--color-accent-soft); }
 """
 
-LATER = {
-    "datasets": "Datasets: create datasets, upload images and zips, browse and check them.",
-    "tagging": "Tagging: WD14 auto-tagging as a background job.",
-    "captions": "Captions: edit one caption or thousands at once, with undo.",
-    "training": "Training: configure, preview the Kohya TOML, start and watch a run.",
-    "models": "Models: download and manage base models, VAEs and text encoders.",
-}
+# (tab id, label, what it will do: shown while the area's tab module does not exist yet)
+FEATURE_TABS = (
+    ("datasets", "Datasets", "create datasets, upload images and zips, browse and check them"),
+    ("tagging", "Tagging", "WD14 auto-tagging as a background job"),
+    ("captions", "Captions", "edit one caption or thousands at once, with undo"),
+    ("training", "Training", "configure, preview the Kohya TOML, start and watch a run"),
+    ("models", "Models", "download and manage base models, VAEs and text encoders"),
+)
 
 
 def _header(services: Services) -> None:
@@ -36,17 +43,27 @@ def _header(services: Services) -> None:
         )
 
 
+def _feature_tab(services: Services, demo: gr.Blocks, tab_id: str, purpose: str) -> None:
+    try:
+        module = importlib.import_module(f"lora_studio.ui.tabs.{tab_id}")
+    except ModuleNotFoundError as error:
+        if error.name != f"lora_studio.ui.tabs.{tab_id}":
+            raise
+        gr.Markdown(f"This part of LoRA Studio ({purpose}) is not available in this version yet.")
+        return
+    module.build(services, demo)
+
+
 def build_ui(services: Services) -> gr.Blocks:
-    """The whole app as one Blocks; ``launch`` in ``lora_studio.ui.launch`` serves it."""
+    """The whole app as one Blocks; ``lora_studio.ui.launch.serve`` serves it."""
     with gr.Blocks(title="LoRA Studio", delete_cache=(3600, 86400)) as demo:
         _header(services)
         with gr.Tabs(elem_id="main-tabs"):
-            for tab_id, text in LATER.items():
-                with gr.Tab(tab_id.capitalize(), id=tab_id, elem_id=f"tab-{tab_id}"):
-                    gr.Markdown(f"{text}\n\nThis part of LoRA Studio is not available in this version yet.")
+            for tab_id, label, purpose in FEATURE_TABS:
+                with gr.Tab(label, id=tab_id, elem_id=f"tab-{tab_id}"):
+                    _feature_tab(services, demo, tab_id, purpose)
             with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs"):
                 jobs = jobs_tab.build(services)
-
         # A reload (or an app restart) re-attaches: the newest running job is selected, which starts its stream.
         demo.load(
             lambda: jobs_tab.initial_state(services),

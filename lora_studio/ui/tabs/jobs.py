@@ -10,24 +10,11 @@ import gradio as gr
 from lora_studio.services import Services
 from lora_studio.services.jobs import JobRow
 from lora_studio.ui.errors import ui_errors
+from lora_studio.ui.job_view import PIN_LOG_JS
 from lora_studio.ui.streaming import follow_job
 
 CHANNEL = "jobs"
 HEADERS = [field.name for field in fields(JobRow)]
-PIN_LOG_JS = """
-(...args) => {
-  for (const t of document.querySelectorAll('.ls-log textarea')) {
-    if (!t.dataset.pinInit) {
-      t.dataset.pinInit = '1'; t.dataset.pinned = '1';
-      t.addEventListener('scroll', () => {
-        t.dataset.pinned = (t.scrollHeight - t.scrollTop - t.clientHeight < 40) ? '1' : '0';
-      });
-    }
-    if (t.dataset.pinned !== '0') t.scrollTop = t.scrollHeight;
-  }
-  return [];
-}
-"""
 CONFIRM_DELETE_JS = "(job) => (job && confirm('Delete job ' + job + ' and its log?')) ? job : null"
 
 

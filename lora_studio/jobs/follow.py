@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
+from typing import BinaryIO
 
-from lora_studio.jobs.logs import LogCollapser, read_from, tail_start
+from lora_studio.jobs.logs import LogCollapser, tail_start
 from lora_studio.jobs.progress import Progress, ProgressTracker
 
 
@@ -35,6 +36,7 @@ class LogFollower:
         self.offset = tail_start(log_path, initial_bytes)
         self.skipped_bytes = self.offset
         self.version = 0  # bumps whenever what a viewer sees changes
+        self._handle: BinaryIO | None = None  # kept open: a viewer polls many times a second
 
     def _add_line(self, line: str) -> None:
         self._tracker.line(line)
@@ -48,15 +50,27 @@ class LogFollower:
     def poll(self) -> bool:
         """Read what was appended since the last call; True when the view changed."""
         changed = False
+        if self._handle is None:
+            try:
+                self._handle = self.log_path.open("rb")
+            except FileNotFoundError:
+                return False
+            self._handle.seek(self.offset)
         while True:
-            data, self.offset = read_from(self.log_path, self.offset)
+            data = self._handle.read(4 * 1024 * 1024)
             if not data:
                 break
+            self.offset += len(data)
             self._collapser.feed(data)
             changed = True
         if changed:
             self.version += 1
         return changed
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     @property
     def progress(self) -> Progress:

@@ -78,7 +78,7 @@ class LogCollapser:
             self._segment(text[pos:index], ends_line)
             pos = index + (2 if text[index] == "\r" and ends_line else 1)
         self._pending = text[pos:]
-        frames = list(BAR.finditer(self._pending))
+        frames = list(BAR.finditer(self._pending)) if "%|" in self._pending else []
         if frames:
             self._bar_state(frames[-1].group(0))
 
@@ -89,7 +89,7 @@ class LogCollapser:
 
     def _segment(self, segment: str, ends_line: bool) -> None:
         rest = segment
-        while True:
+        while "%|" in rest:  # cheap test first: most lines hold no bar
             match = BAR.search(rest)
             if match is None:
                 break

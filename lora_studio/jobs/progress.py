@@ -85,7 +85,7 @@ def _postfix(text: str | None) -> dict[str, str]:
 
 def parse_bar(segment: str) -> Progress | None:
     """The progress of the last tqdm frame in ``segment``, or None when there is none."""
-    matches = list(BAR.finditer(segment))
+    matches = list(BAR.finditer(segment)) if "%|" in segment else []
     if not matches:
         return None
     m = matches[-1]

@@ -19,14 +19,14 @@ from typing import Any
 import gradio as gr
 
 from lora_studio.core.errors import JobNotFound
-from lora_studio.jobs.follow import UpdatePacer
+from lora_studio.jobs.follow import LogFollower, UpdatePacer
 from lora_studio.jobs.model import JobRecord
 from lora_studio.jobs.progress import Progress
 from lora_studio.services import Services
 from lora_studio.services.jobs import describe_progress, format_duration
 
 POLL_S = 0.02
-MIN_INTERVAL_S = 0.1
+MIN_INTERVAL_S = 0.05
 KEEPALIVE_S = 1.0
 STATUS_EVERY_S = 0.5
 
@@ -109,38 +109,60 @@ def follow_job(
     if not job_id:
         yield "", progress_html(Progress(), None), status_markdown(None)
         return
-    token = REGISTRY.claim(session, channel)
     try:
-        record: JobRecord = services.jobs.get(job_id)
-        follower = services.jobs.follower(job_id)
+        stream = _JobStream(services, job_id, (session, channel, REGISTRY.claim(session, channel)))
     except JobNotFound:
         yield "", progress_html(Progress(), None), f"Job {job_id} no longer exists."
         return
-    send = _Sender()
+    try:
+        yield from stream.run()
+    finally:
+        stream.follower.close()
 
-    def view() -> tuple[str, str, str]:
-        return follower.text(), progress_html(follower.progress, record), status_markdown(record)
 
-    pacer = UpdatePacer(min_interval=MIN_INTERVAL_S, keepalive=KEEPALIVE_S)
-    follower.poll()
-    yield send(view())
-    pacer.decide(time.monotonic())
-    last_status = time.monotonic()
-    while REGISTRY.is_current(session, channel, token):
-        if follower.poll():
-            pacer.mark_dirty()
-        now = time.monotonic()
-        if now - last_status >= STATUS_EVERY_S:
-            last_status = now
-            fresh = services.jobs.get(job_id)
-            if fresh.status != record.status or fresh.reason != record.reason:
+class _JobStream:
+    """One viewer following one job."""
+
+    def __init__(self, services: Services, job_id: str, claim: tuple[str, str, int]) -> None:
+        self.services = services
+        self.job_id = job_id
+        self.claim = claim
+        self.record: JobRecord = services.jobs.get(job_id)
+        self.follower: LogFollower = services.jobs.follower(job_id)
+        self.send = _Sender()
+
+    def view(self) -> tuple[str, str, str]:
+        return (
+            self.follower.text(),
+            progress_html(self.follower.progress, self.record),
+            status_markdown(self.record),
+        )
+
+    def refresh_record(self) -> bool:
+        """Re-read the record; True when what the person sees of it changed."""
+        fresh = self.services.jobs.get(self.job_id)
+        changed = fresh.status != self.record.status or fresh.reason != self.record.reason
+        self.record = fresh
+        return changed
+
+    def run(self) -> Iterator[tuple[Any, Any, Any]]:
+        pacer = UpdatePacer(min_interval=MIN_INTERVAL_S, keepalive=KEEPALIVE_S)
+        self.follower.poll()
+        yield self.send(self.view())
+        pacer.decide(time.monotonic())
+        last_status = time.monotonic()
+        while REGISTRY.is_current(*self.claim):
+            if self.follower.poll():
                 pacer.mark_dirty()
-            record = fresh
-        action = pacer.decide(now)
-        if action is not None:  # a keepalive also refreshes the running duration
-            yield send(view())
-        if not record.status.is_active:
-            follower.poll()
-            yield send(view())
-            return
-        time.sleep(pacer.next_wake(time.monotonic(), POLL_S))
+            now = time.monotonic()
+            if now - last_status >= STATUS_EVERY_S:
+                last_status = now
+                if self.refresh_record():
+                    pacer.mark_dirty()
+            if pacer.decide(now) is not None:  # a keepalive also refreshes the running duration
+                yield self.send(self.view())
+            if not self.record.status.is_active:
+                self.follower.poll()
+                yield self.send(self.view())
+                return
+            time.sleep(pacer.next_wake(time.monotonic(), POLL_S))

@@ -149,3 +149,13 @@ class ConceptNotFound(NotFound):
 
 class PresetNotFound(NotFound):
     what = "preset"
+
+
+class PreflightFailed(ConfigInvalid):
+    """The pre-flight check found problems that would make a training run fail (dataset, model files)."""
+
+
+class TrainingStateNotFound(NotFound):
+    """A run has no saved training state to resume from."""
+
+    what = "saved training state"

@@ -1,0 +1,235 @@
+"""Throughput of the WD14 tagging pipeline (lora_studio.workers.wd14) against plain baselines.
+
+1. Decode-bound: a cheap model with the real I/O (tests/tagging/tiny_tagger.py) over 256 photo-like
+   images of 1024 px and more (JPEG and PNG). Pipeline images/s vs a plain sequential implementation
+   of the reference approach (open, Space preprocessing, run batch 1, threshold, write). Target >= 2.0x
+   on a 2-core machine; the pipeline is also run with 1 decoding worker to show how it scales.
+2. Model-bound: a random-weight ONNX twin of wd-vit-tagger-v3 (timm ViT-B/16 @ 448, real I/O), made
+   here when torch==2.13.0 and timm import; pipeline images/s vs pure inference on pre-made tensors.
+   Target >= 0.97x. Skipped (with the reason) otherwise.
+
+Session creation is outside every timed region; the pipeline's decoding pool start is inside.
+Usage: python benchmarks/tagging_throughput.py [--images 256] [--repeats 2] [--model-images 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import onnxruntime as ort  # noqa: E402
+
+from lora_studio.config.tagging import TaggingOptions  # noqa: E402
+from lora_studio.workers.wd14.labels import load_labels  # noqa: E402
+from lora_studio.workers.wd14.plan import plan_run  # noqa: E402
+from lora_studio.workers.wd14.preprocess import space_reference_input  # noqa: E402
+from lora_studio.workers.wd14.run import default_workers, tag_planned  # noqa: E402
+from lora_studio.workers.wd14.session import open_session  # noqa: E402
+from lora_studio.workers.wd14.summary import RunStats  # noqa: E402
+from tests.tagging.tiny_tagger import build_tiny_tagger  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out" / "tagging"
+SIZES = [(1024, 1024), (1280, 1024), (1024, 1536), (1536, 1536)]
+
+
+def make_images(folder: Path, count: int) -> list[Path]:
+    """Photo-like pictures (smooth colour fields, shapes, grain), half JPEG q90, half PNG; cached."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"img_{i:04d}.{'jpg' if i % 2 == 0 else 'png'}"
+        paths.append(path)
+        if path.exists():
+            continue
+        rng = np.random.default_rng(i)
+        size = SIZES[i % len(SIZES)]
+        base = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize(size, Image.BICUBIC)
+        draw = ImageDraw.Draw(base)
+        for _ in range(25):
+            x, y, r = (int(v) for v in rng.integers(0, min(size), 3))
+            draw.ellipse((x, y, x + r // 3, y + r // 4), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+        grain = rng.normal(0, 6, (size[1], size[0], 3))
+        pixels = np.clip(np.asarray(base, dtype=np.float32) + grain, 0, 255).astype(np.uint8)
+        image = Image.fromarray(pixels)
+        image.save(path, quality=90) if path.suffix == ".jpg" else image.save(path)
+    return paths
+
+
+def sequential_reference(model: Path, images: list[Path]) -> float:
+    """Plain loop of the reference approach; returns images/s."""
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    labels = load_labels(model.parent / "selected_tags.csv")
+    input_name, size = session.get_inputs()[0].name, int(session.get_inputs()[0].shape[1])
+    start = time.perf_counter()
+    for path in images:
+        with Image.open(path) as image:
+            batch = space_reference_input(image, size)[None]
+        scores = session.run(None, {input_name: batch})[0][0]
+        tags = [labels.names[i] for i in labels.general if scores[i] > 0.35]
+        tags += [labels.names[i] for i in labels.character if scores[i] > 0.85]
+        path.with_suffix(".txt").write_text(", ".join(tags) + "\n", encoding="utf-8")
+    return len(images) / (time.perf_counter() - start)
+
+
+def pipeline(model_dir: Path, dataset: Path, workers: int, batch_size: int | None = None) -> float:
+    """The worker's pipeline with an open session; returns images/s."""
+    options = TaggingOptions(
+        model=str(model_dir), existing="overwrite", workers=workers, batch_size=batch_size
+    )
+    plan = plan_run(dataset, options)
+    with contextlib.redirect_stdout(io.StringIO()):
+        tagger = open_session(model_dir / "model.onnx", options.device, print)
+    labels = load_labels(model_dir / "selected_tags.csv")
+    stats = RunStats(total=plan.total)
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        tag_planned(plan, tagger, labels, options, stats, dataset)
+    elapsed = time.perf_counter() - start
+    assert stats.tagged == len(plan.items), stats.skipped[:3]
+    return stats.tagged / elapsed
+
+
+def best(runs: int, measure: object) -> float:
+    values = [measure() for _ in range(runs)]  # type: ignore[operator]
+    return max(values)
+
+
+def decode_bound(count: int, repeats: int) -> None:
+    dataset = OUT / "decode_bound"
+    images = make_images(dataset / "1_bench", count)
+    model_dir = build_tiny_tagger(OUT / "tiny_model")
+    cores = default_workers()
+    print(f"decode-bound: {count} images (JPEG+PNG, 1024-1536 px), cheap model, {cores} cores")
+    reference = best(repeats, lambda: sequential_reference(model_dir / "model.onnx", images))
+    one = best(repeats, lambda: pipeline(model_dir, dataset, workers=1))
+    full = best(repeats, lambda: pipeline(model_dir, dataset, workers=cores))
+    print(f"  sequential reference      {reference:7.2f} images/s")
+    print(f"  pipeline, 1 worker        {one:7.2f} images/s  ({one / reference:.2f}x)")
+    print(f"  pipeline, {cores} workers       {full:7.2f} images/s  ({full / reference:.2f}x)")
+    print(f"DECODE-BOUND RATIO pipeline/sequential = {full / reference:.2f} (target >= 2.0)")
+    print(f"  scaling {cores} workers vs 1 = {full / one:.2f}x")
+
+
+def _torch_ready() -> str | None:
+    """None when torch==2.13.0 and timm import, else why the model-bound part is skipped."""
+    try:
+        import torch
+    except ImportError:
+        return "torch is not installed (install torch==2.13.0 and timm to run this part)"
+    if not torch.__version__.startswith("2.13.0"):
+        return f"torch {torch.__version__} is installed; this benchmark is pinned to torch==2.13.0"
+    if "torchvision" not in sys.modules:
+        # A CUDA torchvision beside a CPU torch breaks `import timm` (operator torchvision::nms); timm
+        # needs nothing from it here.
+        import types
+
+        sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("_meta_registrations"))
+    try:
+        import timm  # noqa: F401
+    except ImportError as error:
+        return f"timm cannot be imported ({error})"
+    return None
+
+
+def export_vit_twin(folder: Path, n_tags: int = 10861) -> Path:
+    """Random-weight wd-vit-tagger-v3 twin: NHWC BGR 0..255 → x/127.5-1 → ViT-B/16@448 → sigmoid."""
+    import timm
+    import torch
+
+    model_path = folder / "model.onnx"
+    if model_path.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    backbone = timm.create_model(
+        "vit_base_patch16_224",
+        pretrained=False,
+        img_size=448,
+        class_token=False,
+        global_pool="avg",
+        fc_norm=False,
+        act_layer="gelu_tanh",
+        num_classes=n_tags,
+    )
+
+    class Twin(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = backbone
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.sigmoid(self.backbone(x.permute(0, 3, 1, 2) / 127.5 - 1.0))
+
+    example = torch.zeros(1, 448, 448, 3)
+    with torch.no_grad():
+        torch.onnx.export(
+            Twin().eval(),
+            (example,),
+            str(model_path),
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {0: "batch_size"}, "output": {0: "batch_size"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    rows = ["tag_id,name,category,count"] + [
+        f"9999999,{r},9,0" for r in ("general", "sensitive", "questionable", "explicit")
+    ]
+    rows += [f"{i},tag_{i},{0 if i < 8106 else 4},0" for i in range(n_tags - 4)]
+    (folder / "selected_tags.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def model_bound(count: int, repeats: int) -> None:
+    reason = _torch_ready()
+    if reason:
+        print(f"model-bound: skipped: {reason}")
+        return
+    model_dir = export_vit_twin(OUT / "vit_v3_twin")
+    dataset = OUT / "model_bound"
+    make_images(dataset / "1_bench", count)
+    session = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    tensors = np.random.default_rng(0).uniform(0, 255, (count, 1, 448, 448, 3)).astype(np.float32)
+
+    def pure() -> float:
+        start = time.perf_counter()
+        for tensor in tensors:
+            session.run(None, {"input": tensor})
+        return count / (time.perf_counter() - start)
+
+    print(f"model-bound: {count} images, random-weight ViT-B/16@448 twin, batch 1 on CPU")
+    inference = statistics.median(pure() for _ in range(repeats))
+    piped = statistics.median(pipeline(model_dir, dataset, workers=default_workers()) for _ in range(repeats))
+    print(f"  pure inference            {inference:7.3f} images/s")
+    print(f"  pipeline                  {piped:7.3f} images/s")
+    print(f"MODEL-BOUND RATIO pipeline/inference = {piped / inference:.3f} (target >= 0.97)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--images", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--model-images", type=int, default=12)
+    parser.add_argument("--skip-model-bound", action="store_true")
+    args = parser.parse_args()
+    print(f"onnxruntime {ort.__version__}, {os.cpu_count()} CPUs")
+    decode_bound(args.images, args.repeats)
+    if not args.skip_model_bound:
+        model_bound(args.model_images, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Decode and preprocess in worker processes while the main thread runs the model on full batches.
+
+Images are prepared ahead in a bounded window (so memory stays flat on big datasets) and come back
+in dataset order. A worker returns uint8 RGB (a quarter of the float32 size to pickle); the main
+thread turns it into float32 BGR straight into the batch buffer. A bad image comes back as its
+reason and is skipped; it never stops the run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from lora_studio.workers.wd14.preprocess import RgbArray, prepare_file, to_model_input
+from lora_studio.workers.wd14.session import TaggerSession
+
+Prepared = RgbArray | str  # the array, or why the image was skipped
+Scored = npt.NDArray[np.float32] | str  # the image's scores, or why it was skipped
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    image: Path
+    caption: Path
+
+
+def describe_failure(error: BaseException, path: Path) -> str:
+    text = (str(error).strip() or type(error).__name__).replace(str(path), path.name)
+    return f"unreadable image ({type(error).__name__}: {text})"
+
+
+def prepare_or_reason(path: Path, height: int, width: int) -> Prepared:
+    """``prepare_file`` that returns the failure reason instead of raising (runs in pool workers)."""
+    try:
+        return prepare_file(path, height, width)
+    except MemoryError:
+        return "image too large to decode in memory"
+    except Exception as error:  # noqa: BLE001 - any decoder failure skips this image with its reason
+        return describe_failure(error, path)
+
+
+def _ignore_sigint() -> None:
+    # The job engine stops a run with SIGINT to the process group; the main process handles it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def make_pool(workers: int) -> ProcessPoolExecutor | None:
+    """``workers`` decoding processes (spawned: the parent holds onnxruntime threads), or None for 0."""
+    if workers <= 0:
+        return None
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
+
+
+def prepared_in_order(
+    items: Iterable[WorkItem], height: int, width: int, pool: ProcessPoolExecutor | None, window: int
+) -> Iterator[tuple[WorkItem, Prepared]]:
+    """Prepare images in ``pool`` (or in-process) keeping at most ``window`` in flight, in input order."""
+    if pool is None:
+        for item in items:
+            yield item, prepare_or_reason(item.image, height, width)
+        return
+    pending: deque[tuple[WorkItem, Future[Prepared]]] = deque()
+    source = iter(items)
+    try:
+        for item in source:
+            pending.append((item, pool.submit(prepare_or_reason, item.image, height, width)))
+            if len(pending) >= window:
+                done_item, future = pending.popleft()
+                yield done_item, future.result()
+        while pending:
+            done_item, future = pending.popleft()
+            yield done_item, future.result()
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+def scored_batches(
+    prepared: Iterable[tuple[WorkItem, Prepared]], tagger: TaggerSession, batch_size: int
+) -> Iterator[list[tuple[WorkItem, Scored]]]:
+    """Group prepared images into full batches, run the model, yield each batch's results.
+
+    Skipped images ride along with the next batch so results keep dataset order. The last batch is
+    padded to full size for fixed-batch models and on CUDA (one shape: no re-tuning of kernels).
+    """
+    buffer = np.empty((batch_size, tagger.height, tagger.width, 3), dtype=np.float32)
+    pad = tagger.fixed_batch is not None or tagger.on_cuda
+    waiting: list[tuple[WorkItem, Prepared]] = []
+    filled = 0
+    for item, result in prepared:
+        waiting.append((item, result))
+        if not isinstance(result, str):
+            to_model_input(result, buffer[filled])
+            filled += 1
+        if filled == batch_size:
+            yield _score(waiting, tagger, buffer, filled, pad)
+            waiting, filled = [], 0
+    if waiting:
+        yield _score(waiting, tagger, buffer, filled, pad)
+
+
+def _score(
+    waiting: list[tuple[WorkItem, Prepared]],
+    tagger: TaggerSession,
+    buffer: npt.NDArray[np.float32],
+    filled: int,
+    pad: bool,
+) -> list[tuple[WorkItem, Scored]]:
+    scores: npt.NDArray[np.float32] | None = None
+    if filled:
+        if pad and filled < len(buffer):
+            buffer[filled:] = 255.0  # white images; their scores are dropped
+        scores = tagger.run(buffer if pad else buffer[:filled])
+    results: list[tuple[WorkItem, Scored]] = []
+    row = 0
+    for item, result in waiting:
+        if isinstance(result, str):
+            results.append((item, result))
+        else:
+            assert scores is not None
+            results.append((item, scores[row]))
+            row += 1
+    return results

@@ -38,7 +38,9 @@ def chromium():  # type: ignore[no-untyped-def]
     from tests.fakes.app_server import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: run ./test.sh, which installs it (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is missing: run ./test.sh, which installs it (apt-get install chromium)"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser

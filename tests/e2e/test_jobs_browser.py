@@ -50,7 +50,9 @@ def test_live_log_reload_and_stop(chromium, tmp_path: Path, output_dir: Path) ->
     server = start_app(workspace, tmp_path)
     try:
         services = build_services(Settings(workspace=workspace, stop_grace_s=1.0))
-        record = services.jobs.submit(spec(STREAMER, kind=JobKind.TRAIN, title="browser run", progress_desc="steps"))
+        record = services.jobs.submit(
+            spec(STREAMER, kind=JobKind.TRAIN, title="browser run", progress_desc="steps")
+        )
         page = chromium.new_context(viewport={"width": 1280, "height": 1000}).new_page()
         open_jobs_tab(page, server.url)
         page.wait_for_function(f"({MAX_LINE_JS})() >= 10", timeout=30000)
@@ -58,7 +60,9 @@ def test_live_log_reload_and_stop(chromium, tmp_path: Path, output_dir: Path) ->
         page.wait_for_function(f"({MAX_LINE_JS})() >= {first + 10}", timeout=30000)  # it streams live
         # Bar redraws never flood the log: they go to the progress line.
         assert not re.search(r"steps: +\d+%\|", page.input_value("#job-log textarea"))
-        page.wait_for_function("document.querySelector('#job-progress').innerText.includes('/100')", timeout=15000)
+        page.wait_for_function(
+            "document.querySelector('#job-progress').innerText.includes('/100')", timeout=15000
+        )
         assert "running" in page.inner_text("#job-status")
         page.screenshot(path=str(output_dir / "jobs-live.png"), full_page=True)
 
@@ -75,7 +79,9 @@ def test_live_log_reload_and_stop(chromium, tmp_path: Path, output_dir: Path) ->
         group = [p for p in psutil.process_iter() if _pgid(p.pid) == job.pid]
         assert group
         page.click("#job-stop")
-        page.wait_for_function("document.querySelector('#job-status').innerText.includes('stopped')", timeout=30000)
+        page.wait_for_function(
+            "document.querySelector('#job-status').innerText.includes('stopped')", timeout=30000
+        )
         assert services.jobs.get(record.id).status == JobStatus.STOPPED
         assert not [p for p in group if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
         text = page.input_value("#job-log textarea")

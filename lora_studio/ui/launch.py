@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import gradio as gr
+
 from lora_studio.core.settings import Settings
 from lora_studio.services import build_services
 from lora_studio.services.access import resolve_access
@@ -14,6 +16,10 @@ def serve(settings: Settings) -> None:
     """Start the web server and block until it is stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     services = build_services(settings)
+    # Only generated previews are served as files; never datasets, models or the workspace root.
+    thumbnails = settings.cache_dir / "thumbs"
+    thumbnails.mkdir(parents=True, exist_ok=True)
+    gr.set_static_paths([thumbnails])
     access = resolve_access(settings)
     if access.message:
         print(access.message, flush=True)

@@ -12,6 +12,7 @@ import gradio as gr
 
 from lora_studio import __version__
 from lora_studio.services import Services
+from lora_studio.services.system import hardware_summary
 from lora_studio.ui.streaming import REGISTRY
 from lora_studio.ui.tabs import jobs as jobs_tab
 
@@ -34,7 +35,11 @@ FEATURE_TABS = (
 
 
 def _header(services: Services) -> None:
-    gr.Markdown(f"# LoRA Studio\n<small>v{__version__} · workspace `{services.settings.workspace}`</small>")
+    gr.Markdown(
+        f"# LoRA Studio\n<small>v{__version__} · workspace `{services.settings.workspace}` · "
+        f"{hardware_summary()}</small>",
+        elem_id="app-header",
+    )
     if services.settings.is_public:
         gr.Markdown(
             "This app is reachable from outside this machine. Keep the login on and the address private.",

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from lora_studio.core.settings import Settings
 from lora_studio.jobs.engine import JobEngine
+from lora_studio.services.captions.service import CaptionService
+from lora_studio.services.datasets import DatasetService
 from lora_studio.services.jobs import JobsService
 from lora_studio.services.models import ModelService
 
@@ -17,6 +19,8 @@ class Services:
     settings: Settings
     jobs: JobsService
     models: ModelService
+    datasets: DatasetService
+    captions: CaptionService
 
 
 def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
@@ -25,4 +29,10 @@ def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
     engine = JobEngine(settings.runs_dir, stop_grace_s=settings.stop_grace_s)
     if reconcile:
         engine.reconcile()
-    return Services(settings=settings, jobs=JobsService(engine), models=ModelService(settings))
+    return Services(
+        settings=settings,
+        jobs=JobsService(engine),
+        models=ModelService(settings),
+        datasets=DatasetService(settings),
+        captions=CaptionService(settings),
+    )

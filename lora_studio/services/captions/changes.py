@@ -1,0 +1,174 @@
+"""Plan a bulk operation over scanned captions, apply it with an undo record, and undo it.
+
+``plan_changes`` is pure. ``apply_plan`` and ``undo_record`` touch the disk following the protocol
+in ``undo.py``: the undo record is durable before the first caption changes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lora_studio.core.errors import CaptionConflict
+from lora_studio.core.paths import relative_inside
+from lora_studio.services.captions.bulk import OperationBase
+from lora_studio.services.captions.models import CaptionState
+from lora_studio.services.captions.store import (
+    CaptionCache,
+    Entry,
+    caption_content,
+    parse_caption_bytes,
+    remove_stale_temps,
+    write_caption_fast,
+)
+from lora_studio.services.captions.tags import one_line
+from lora_studio.services.captions.undo import (
+    UndoEntry,
+    UndoMeta,
+    UndoRecord,
+    UndoStatus,
+    new_record_id,
+    prune,
+    undo_folder,
+    write_meta,
+    write_record,
+)
+
+ProgressCallback = Callable[[float, str], None]
+PROGRESS_EVERY = 200  # captions between two progress calls
+
+
+@dataclass(frozen=True)
+class Change:
+    entry: Entry
+    new_text: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    matched: int
+    changes: tuple[Change, ...]
+    skipped_not_utf8: tuple[str, ...]
+    skipped_empty: tuple[str, ...]
+
+
+def plan_changes(entries: Sequence[Entry], operation: OperationBase) -> Plan:
+    """Which captions ``operation`` changes and to what; nothing is written."""
+    changes: list[Change] = []
+    not_utf8: list[str] = []
+    emptied: list[str] = []
+    for entry in entries:
+        if entry.parsed.state is CaptionState.NOT_UTF8:
+            not_utf8.append(entry.caption)
+            continue
+        new_text = one_line(operation.apply(entry.parsed.text))
+        if new_text == entry.parsed.text:
+            continue
+        if not new_text:
+            emptied.append(entry.caption)  # sd-scripts stops on an empty caption file
+            continue
+        changes.append(Change(entry, new_text))
+    return Plan(len(entries), tuple(changes), tuple(not_utf8), tuple(emptied))
+
+
+def apply_plan(
+    dataset_dir: Path,
+    plan: Plan,
+    operation: OperationBase,
+    cache: CaptionCache,
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> str:
+    """Write the undo record, then every changed caption; returns the undo record's id."""
+    folder = undo_folder(dataset_dir)
+    kind = str(operation.model_dump().get("kind", "edit"))
+    record = UndoRecord(
+        id=new_record_id(kind),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        description=operation.describe(),
+        operation=operation.model_dump(mode="json"),
+        entries=tuple(
+            UndoEntry(caption=c.entry.caption, old=c.entry.parsed.raw, new=caption_content(c.new_text))
+            for c in plan.changes
+        ),
+    )
+    meta = write_record(folder, record)
+    total = len(record.entries)
+    root = str(dataset_dir)
+    for done, undo_entry in enumerate(record.entries, start=1):
+        path = os.path.join(root, undo_entry.caption)  # checked names from our own scan
+        write_caption_fast(path, undo_entry.new)
+        _remember(cache, path, undo_entry.new)
+        if on_progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            on_progress(done / total, f"{done}/{total} captions")
+    write_meta(folder, meta.model_copy(update={"status": UndoStatus.APPLIED}))
+    prune(folder)
+    return record.id
+
+
+def _remember(cache: CaptionCache, path: str, content: str) -> None:
+    # Saves re-reading what we just wrote on the next table or filter.
+    cache.put(path, os.stat(path), parse_caption_bytes(content.encode("utf-8")))
+
+
+def undo_record(
+    dataset_dir: Path, record: UndoRecord, meta: UndoMeta, *, force: bool
+) -> tuple[int, list[str]]:
+    """Restore the old content of every caption in ``record``; returns (restored, conflicts).
+
+    A caption that is neither the old nor the new content was edited since, or whose folder is
+    gone: it is a conflict, and without ``force`` nothing at all is restored (with ``force`` the
+    edited ones are overwritten; those without a folder stay gone).
+
+    Raises:
+        CaptionConflict: conflicts were found and ``force`` is False.
+    """
+    todo: list[tuple[Path, str | None]] = []
+    conflicts: list[str] = []
+    folders: dict[Path, bool] = {}
+    lost = 0
+    for entry in record.entries:
+        path = relative_inside(dataset_dir, entry.caption)
+        if path.parent not in folders:
+            folders[path.parent] = path.parent.is_dir()
+        if not folders[path.parent]:
+            conflicts.append(entry.caption)  # its concept folder was deleted or renamed since
+            lost += 1
+            continue
+        current = _current_bytes(path)
+        if current == _encoded(entry.old):
+            continue
+        if current != entry.new.encode("utf-8"):
+            conflicts.append(entry.caption)
+        todo.append((path, entry.old))
+    if conflicts and not force:
+        shown = ", ".join(conflicts[:5]) + (" ..." if len(conflicts) > 5 else "")
+        raise CaptionConflict(
+            f"{len(conflicts)} captions were edited (or their folder removed) after "
+            f"'{record.description}' ({shown}); nothing was undone.",
+            hint="Undo with force to overwrite those edits too.",
+        )
+    for path, old in todo:
+        if old is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_caption_fast(str(path), old)
+    for folder, exists in folders.items():
+        if exists:
+            remove_stale_temps(folder)
+    write_meta(undo_folder(dataset_dir), meta.model_copy(update={"status": UndoStatus.UNDONE}))
+    return len(record.entries) - lost, conflicts
+
+
+def _current_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _encoded(content: str | None) -> bytes | None:
+    return None if content is None else content.encode("utf-8")

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,17 +54,31 @@ class AppServer:
                 self.process.wait()
 
 
-def start_app(workspace: Path, tmp: Path, *args: str, timeout: float = 60.0) -> AppServer:
-    """Start ``app.py`` on a free port; returns once ``/`` answers (any HTTP status)."""
+def start_app(
+    workspace: Path,
+    tmp: Path,
+    *args: str,
+    timeout: float = 60.0,
+    env: Mapping[str, str | None] | None = None,
+) -> AppServer:
+    """Start ``app.py`` on a free port; returns once ``/`` answers (any HTTP status).
+
+    ``env``: variables to set for the app (and the jobs it starts) on top of ours; None removes one.
+    """
     port = free_port()
     console = tmp / f"app-{port}.log"
-    env = dict(os.environ, GRADIO_TEMP_DIR=str(tmp / "gradio"), GRADIO_ANALYTICS_ENABLED="False")
-    env.pop("LORA_STUDIO_AUTH", None)
+    child_env = dict(os.environ, GRADIO_TEMP_DIR=str(tmp / "gradio"), GRADIO_ANALYTICS_ENABLED="False")
+    child_env.pop("LORA_STUDIO_AUTH", None)
+    for key, value in (env or {}).items():
+        if value is None:
+            child_env.pop(key, None)
+        else:
+            child_env[key] = value
     with console.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "app.py", "--port", str(port), "--workspace", str(workspace), *args],
             cwd=ROOT,
-            env=env,
+            env=child_env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -15,7 +15,7 @@ from lora_studio.core.paths import ensure_inside
 from lora_studio.core.settings import Settings
 from lora_studio.core.types import ModelFamily
 from lora_studio.jobs.model import JobSpec
-from lora_studio.services.models import downloads, local
+from lora_studio.services.models import downloads, exports, folders, local, rows
 from lora_studio.services.models.downloads import (
     DEFAULT_KEEP_FREE_BYTES,
     CatalogDownload,
@@ -24,17 +24,25 @@ from lora_studio.services.models.downloads import (
     UrlDownload,
 )
 from lora_studio.services.models.family import Detection, LoraMetadata
+from lora_studio.services.models.forms import hub_request, url_request
 from lora_studio.services.models.local import LocalModel
+from lora_studio.services.models.rows import CatalogRow, LocalRow, LoraRow, download_outcome
 
 __all__ = [
     "CatalogDownload",
+    "CatalogRow",
     "Detection",
     "DownloadRequest",
     "HubDownload",
     "LocalModel",
+    "LocalRow",
     "LoraMetadata",
+    "LoraRow",
     "ModelService",
     "UrlDownload",
+    "download_outcome",
+    "hub_request",
+    "url_request",
 ]
 
 CIVITAI_TOKEN_ENV = "CIVITAI_API_TOKEN"
@@ -88,8 +96,26 @@ class ModelService:
 
     @property
     def roots(self) -> tuple[Path, ...]:
-        """The folders listed: the workspace's models/ first, then the extra folders."""
-        return (self.settings.models_dir.absolute(), *self.extra_dirs)
+        """The folders listed: the workspace's models/ first, then the extra folders (given, then saved).
+
+        Raises:
+            ConfigInvalid: the saved list of extra folders is broken.
+        """
+        saved = folders.load_extra_folders(self.settings.models_dir)
+        return tuple(dict.fromkeys((self.settings.models_dir.absolute(), *self.extra_dirs, *saved)))
+
+    def saved_folders(self) -> tuple[Path, ...]:
+        """The extra model folders a person saved (``models/extra_folders.json``)."""
+        return folders.load_extra_folders(self.settings.models_dir)
+
+    def save_folders(self, paths: Sequence[str]) -> tuple[Path, ...]:
+        """Check and save the extra model folders to list (replacing the saved list); returns them.
+
+        Raises:
+            InvalidInput: a path that is not an absolute existing folder, is the file system root, or
+                overlaps models/; nothing is saved then.
+        """
+        return folders.save_extra_folders(self.settings.models_dir, paths)
 
     def list_models(
         self, *, kind: ModelKind | None = None, family: ModelFamily | None = None
@@ -146,6 +172,31 @@ class ModelService:
         file, _root = local.resolve_model_path(relative, (outputs,))
         ensure_inside(outputs, file)
         return file
+
+    def lora_download(self, relative: str) -> Path:
+        """A temporary link to (or copy of) an output LoRA that a download button may serve.
+
+        Raises:
+            PathEscape / ModelNotFound: as ``lora_file``.
+        """
+        return exports.export_file(self.lora_file(relative))
+
+    # --- rows for the Models tab ------------------------------------------------------------------
+
+    def catalog_rows(self) -> list[CatalogRow]:
+        """One row per catalog entry: id, name, family, kind, size, gated (licence link), licence."""
+        return [rows.catalog_row(entry) for entry in self.catalog.models]
+
+    def local_rows(self) -> list[tuple[LocalRow, Path]]:
+        """Each model file with its row (file, family, kind, size, used by, note) and absolute path."""
+        models = self.list_models()
+        usage = self.usage(models)
+        main = self.settings.models_dir.absolute()
+        return [(rows.local_row(model, main, usage.get(model.path, ())), model.path) for model in models]
+
+    def lora_rows(self) -> list[LoraRow]:
+        """Each trained LoRA in outputs/ with its ``ss_*`` facts (base model, dim, alpha, steps, tags)."""
+        return [rows.lora_row(model) for model in self.list_loras()]
 
     # --- Hugging Face token ----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ downloads) are never listed.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 from lora_studio.config.catalog import ModelKind
 from lora_studio.core.errors import InvalidInput, InvalidModelFile, ModelNotFound, PathEscape
 from lora_studio.core.paths import ensure_inside
-from lora_studio.core.types import ModelFamily
+from lora_studio.core.types import JobKind, ModelFamily
 from lora_studio.services.models.family import Detection, LoraMetadata, detect, read_lora_metadata
 from lora_studio.services.models.safetensors_header import SAFETENSORS_EXTENSIONS, read_header
 
@@ -165,7 +166,7 @@ def _run_texts(runs_dir: Path) -> Iterator[tuple[str, str]]:
     if not runs_dir.is_dir():
         return
     for run in sorted(runs_dir.iterdir()):
-        if not run.is_dir() or run.name.startswith("."):
+        if not run.is_dir() or run.name.startswith(".") or _is_download_run(run):
             continue
         parts = []
         for pattern in _USAGE_FILE_PATTERNS:
@@ -174,6 +175,16 @@ def _run_texts(runs_dir: Path) -> Iterator[tuple[str, str]]:
                     parts.append(file.read_text(encoding="utf-8", errors="replace"))
         # Paths inside JSON have escaped backslashes on Windows; forward slashes are unchanged.
         yield run.name, "\n".join(parts).replace("\\\\", "\\")
+
+
+def _is_download_run(run: Path) -> bool:
+    """A download job names the file it fetched, which is not a use of that file."""
+    try:
+        record = json.loads((run / "job.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):  # no record (or a half-written one): judge by its files
+        return False
+    spec = record.get("spec") if isinstance(record, dict) else None
+    return isinstance(spec, dict) and spec.get("kind") == JobKind.DOWNLOAD.value
 
 
 def resolve_model_path(path: str | Path, roots: Sequence[Path]) -> tuple[Path, Path]:

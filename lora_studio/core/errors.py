@@ -91,7 +91,9 @@ class ConfigInvalid(LoraStudioError, ValueError):
 
     def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
         self.problems = problems or [message]
-        body = message if len(self.problems) <= 1 else message + "\n- " + "\n- ".join(self.problems)
+        # List the problems unless the message already says the only one.
+        shown = [problem for problem in self.problems if problem not in message]
+        body = message + "".join(f"\n- {problem}" for problem in shown)
         super().__init__(body)
 
 

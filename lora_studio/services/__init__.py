@@ -10,6 +10,7 @@ from lora_studio.services.captions.service import CaptionService
 from lora_studio.services.datasets import DatasetService
 from lora_studio.services.jobs import JobsService
 from lora_studio.services.models import ModelService
+from lora_studio.services.tagging import TaggingService
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     models: ModelService
     datasets: DatasetService
     captions: CaptionService
+    tagging: TaggingService
 
 
 def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
@@ -29,10 +31,12 @@ def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
     engine = JobEngine(settings.runs_dir, stop_grace_s=settings.stop_grace_s)
     if reconcile:
         engine.reconcile()
+    jobs = JobsService(engine)
     return Services(
         settings=settings,
-        jobs=JobsService(engine),
+        jobs=jobs,
         models=ModelService(settings),
         datasets=DatasetService(settings),
         captions=CaptionService(settings),
+        tagging=TaggingService(settings, jobs),
     )

@@ -1,6 +1,7 @@
-"""Tagging: check a request and turn it into the job that runs the WD14 worker.
+"""Tagging: check a request, turn it into the job that runs the WD14 worker, read back its summary.
 
-Pure: nothing here imports the worker or onnxruntime; the job engine starts the worker by argv.
+Nothing here imports the worker or onnxruntime; the job engine starts the worker by argv.
+``TaggingService`` is what the Tagging tab calls; the functions below it are pure and shared with the CLI.
 """
 
 from __future__ import annotations
@@ -15,11 +16,81 @@ from lora_studio.core.layout import iter_images, parse_concept_folder
 from lora_studio.core.paths import child_path
 from lora_studio.core.settings import Settings
 from lora_studio.core.types import JobKind
-from lora_studio.jobs.model import JobSpec
+from lora_studio.jobs.model import JobRecord, JobSpec
+from lora_studio.services.jobs import JobsService
+from lora_studio.services.tagging_summary import TaggingSummary, read_summary
 
 WORKER_MODULE = "lora_studio.workers.wd14"
 PROGRESS_DESC = "tagging"
 MODEL_FILES = ("model.onnx", "selected_tags.csv")
+TAGGERS_FOLDER = "taggers"  # where the worker keeps downloaded taggers: <models_dir>/taggers/<name>/
+
+
+class TaggingService:
+    """Start tagging jobs, list the taggers to choose from, and read a finished run's summary."""
+
+    def __init__(
+        self, settings: Settings, jobs: JobsService, *, registry: TaggerRegistry | None = None
+    ) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self._registry = registry
+        self._summaries: dict[str, TaggingSummary | None] = {}  # only for ended jobs: their logs are final
+
+    @property
+    def registry(self) -> TaggerRegistry:
+        if self._registry is None:
+            self._registry = load_taggers()
+        return self._registry
+
+    def model_choices(self) -> list[tuple[str, str]]:
+        """``(label, value)`` pairs for the model dropdown: every registry tagger (marked when it is
+        already downloaded), then tagger folders in ``models/taggers`` that the registry does not name.
+
+        Raises:
+            ConfigInvalid: configs/taggers.toml is broken.
+        """
+        folder = self.settings.models_dir / TAGGERS_FOLDER
+        choices = []
+        for entry in self.registry.taggers:
+            where = (
+                "downloaded" if _has_model_files(folder / entry.id) else f"{entry.download_mb} MB download"
+            )
+            choices.append((f"{entry.id} · {entry.version} {entry.architecture} · {where}", entry.id))
+        known = set(self.registry.ids())
+        if folder.is_dir():
+            for local in sorted(folder.iterdir()):
+                if local.name not in known and _has_model_files(local):
+                    choices.append((f"{local.name} · local folder", str(local)))
+        return choices
+
+    def start(self, dataset: str, options: TaggingOptions) -> JobRecord:
+        """Check the request and submit the tagging job; see ``check_tagging`` for what it raises."""
+        return self.jobs.submit(tag_job_spec(self.settings, dataset, options))
+
+    def latest_job(self) -> JobRecord | None:
+        """The newest tagging job (running or ended), if any."""
+        return next((record for record in self.jobs.list_jobs() if record.kind is JobKind.TAG), None)
+
+    def summary(self, job_id: str) -> TaggingSummary | None:
+        """The run's summary from its log: None while it runs, for other kinds of job, or when the
+        worker died before printing one (the job's reason and log tail then say why).
+
+        Raises:
+            JobNotFound: no such job.
+        """
+        if job_id in self._summaries:
+            return self._summaries[job_id]
+        record = self.jobs.get(job_id)
+        if record.kind is not JobKind.TAG or record.status.is_active:
+            return None
+        summary = read_summary(self.jobs.log_path(job_id))
+        self._summaries[job_id] = summary
+        return summary
+
+
+def _has_model_files(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in MODEL_FILES)
 
 
 def dataset_folder(settings: Settings, dataset_name: str) -> Path:

@@ -1,10 +1,12 @@
-"""``python -m lora_studio train ...``: render sd-scripts TOMLs and the launch command; list presets."""
+"""``python -m lora_studio train ...``: render sd-scripts files, pre-flight check, start runs; list presets."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import shlex
+import sys
+import time
 from pathlib import Path
 
 from lora_studio.config.concepts import scan_concepts
@@ -23,6 +25,10 @@ from lora_studio.core.atomic import write_json_atomic, write_text_atomic
 from lora_studio.core.errors import DatasetNotFound, InvalidInput
 from lora_studio.core.paths import child_path
 from lora_studio.core.settings import Settings
+from lora_studio.core.types import JobStatus
+from lora_studio.jobs.logs import read_from
+from lora_studio.services import build_services
+from lora_studio.services.training import TrainingService
 
 TRAIN_TOML = "config.toml"
 DATASET_TOML = "dataset.toml"
@@ -30,7 +36,7 @@ PROMPTS_TXT = "sample_prompts.txt"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    train = subparsers.add_parser("train", help="training configs: render TOMLs, list presets")
+    train = subparsers.add_parser("train", help="training: render, check, start runs; list presets")
     commands = train.add_subparsers(dest="train_command", required=True, metavar="COMMAND")
 
     render = commands.add_parser(
@@ -38,14 +44,49 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="write the sd-scripts training TOML, dataset TOML, prompts and command",
         description="Render a preset or config file for a dataset into sd-scripts files (nothing is run).",
     )
-    source = render.add_mutually_exclusive_group(required=True)
+    _add_config_arguments(render)
+    render.add_argument("--out", type=Path, required=True, help="folder for the rendered files")
+    render.set_defaults(func=render_command)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="pre-flight check of a dataset and config (nothing is run)",
+        description="Check images, captions, trigger word, sizes, layout, model files and the step math.",
+    )
+    _add_config_arguments(doctor)
+    doctor.add_argument("--trigger", help="the trigger word every caption should contain")
+    doctor.set_defaults(func=doctor_command)
+
+    start = commands.add_parser(
+        "start",
+        help="start training (same arguments as render); prints the job id",
+        description="Check, write the run folder under outputs/ and start the training job. Returns at "
+        "once with the job id unless --wait is given.",
+    )
+    _add_config_arguments(start)
+    start.add_argument("--trigger", help="the trigger word every caption should contain (pre-flight)")
+    start.add_argument("--skip-doctor", action="store_true", help="start even if the pre-flight check fails")
+    start.add_argument(
+        "--wait",
+        action="store_true",
+        help="follow the log; exit 0 succeeded, 1 failed, 3 stopped (Ctrl-C stops the job: 130)",
+    )
+    start.set_defaults(func=start_command)
+
+    presets = commands.add_parser("presets", help="list the training presets", description="List presets.")
+    presets.set_defaults(func=presets_command)
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments render, doctor and start share: which config, which dataset, which changes."""
+    source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--preset", help="a preset name (see `train presets`)")
     source.add_argument("--config", type=Path, help="a saved or exported config .toml file")
-    render.add_argument(
+    parser.add_argument(
         "--dataset", required=True, help="dataset name (a folder in the workspace's datasets/)"
     )
-    render.add_argument("--model", type=Path, help="the base model file (sets model.base)")
-    render.add_argument(
+    parser.add_argument("--model", type=Path, help="the base model file (sets model.base)")
+    parser.add_argument(
         "--set",
         dest="assignments",
         action="append",
@@ -53,14 +94,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="KEY=VALUE",
         help="change one setting, e.g. --set network.dim=32 --set optimizer.learning_rate=2e-4",
     )
-    render.add_argument("--out", type=Path, required=True, help="folder for the rendered files")
-    render.add_argument(
+    parser.add_argument(
         "--cpu", action="store_true", help="refuse GPU-only settings (fp16, 8-bit optimizers)"
     )
-    render.set_defaults(func=render_command)
-
-    presets = commands.add_parser("presets", help="list the training presets", description="List presets.")
-    presets.set_defaults(func=presets_command)
 
 
 def _load_config(args: argparse.Namespace) -> TrainingConfig:
@@ -119,3 +155,72 @@ def presets_command(args: argparse.Namespace, settings: Settings) -> int:
     for preset in presets:
         print(f"{preset.name:<{width}}  {preset.family:<5} {preset.description}")
     return 0
+
+
+def _training(settings: Settings) -> TrainingService:
+    return TrainingService(settings, build_services(settings).jobs)
+
+
+def doctor_command(args: argparse.Namespace, settings: Settings) -> int:
+    report = _training(settings).doctor(
+        _load_config(args), args.dataset, trigger=args.trigger, gpu_available=not args.cpu
+    )
+    for finding in report.findings:
+        print(finding.line())
+        for item in finding.items:
+            print(f"    {item}")
+    return 0 if report.ok else 1
+
+
+def start_command(args: argparse.Namespace, settings: Settings) -> int:
+    training = _training(settings)
+    launch = training.start(
+        _load_config(args),
+        args.dataset,
+        trigger=args.trigger,
+        gpu_available=not args.cpu,
+        preflight=not args.skip_doctor,
+    )
+    print(launch.job.id)
+    print(f"run folder: {launch.run_dir}", file=sys.stderr)
+    if not args.wait:
+        return 0
+    return follow_until_done(training, launch.job.id)
+
+
+# Exit codes of `train start --wait` for each final status.
+WAIT_EXIT = {JobStatus.SUCCEEDED: 0, JobStatus.FAILED: 1, JobStatus.STOPPED: 3}
+
+
+def follow_until_done(training: TrainingService, job_id: str, poll_s: float = 0.2) -> int:
+    """Copy the job's log to stdout as it grows; Ctrl-C stops the job. Exit code from the outcome."""
+    log_path, offset, out = training.jobs.log_path(job_id), 0, sys.stdout.buffer
+    interrupted = False
+    while True:
+        try:
+            data, offset = read_from(log_path, offset)
+            out.write(data)
+            out.flush()
+            record = training.jobs.get(job_id)
+            if not record.status.is_active:
+                data, offset = read_from(log_path, offset)  # what the last moments wrote
+                out.write(data)
+                out.flush()
+                break
+            if not data:
+                time.sleep(poll_s)
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            print(f"\nstopping job {job_id} ...", file=sys.stderr)
+            training.stop(job_id)
+    print(
+        f"{job_id}: {record.status.value}" + (f" ({record.reason})" if record.reason else ""), file=sys.stderr
+    )
+    explanation = training.explain(job_id)
+    if explanation is not None:
+        print(f"What went wrong: {explanation.title}\nFix: {explanation.fix}", file=sys.stderr)
+    for lora in training.loras(job_id):
+        print(f"LoRA ({lora.label}): {lora.path}", file=sys.stderr)
+    return 130 if interrupted else WAIT_EXIT.get(record.status, 1)

@@ -1,0 +1,235 @@
+"""Training runs: pre-flight doctor, launch, watch (progress, loss, samples, LoRA files), stop, resume,
+and the failure explainer. ``TrainingService(settings, jobs)`` is what the UI and the CLI call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lora_studio.config.launch import TrainerPaths, trainer_paths
+from lora_studio.config.presets import config_from_toml, list_presets, load_preset
+from lora_studio.config.training import TrainingConfig
+from lora_studio.core.errors import (
+    ConfigInvalid,
+    DatasetNotFound,
+    InvalidInput,
+    JobStateError,
+    PathEscape,
+    PreflightFailed,
+    TrainingStateNotFound,
+)
+from lora_studio.core.paths import child_path, ensure_inside
+from lora_studio.core.settings import Settings
+from lora_studio.core.types import JobKind, JobStatus
+from lora_studio.jobs.follow import LogFollower
+from lora_studio.jobs.model import JobRecord
+from lora_studio.jobs.outcome import read_tail_lines
+from lora_studio.jobs.progress import Progress
+from lora_studio.services.jobs import JobsService
+from lora_studio.services.training import bundle, outputs, runs
+from lora_studio.services.training.doctor import DoctorReport, examine
+from lora_studio.services.training.explain import FailureExplanation, explain_failure
+from lora_studio.services.training.findings import Finding, Severity
+from lora_studio.services.training.outputs import LoraFile, LossPoint, SampleGrid
+from lora_studio.services.training.runs import Launch
+from lora_studio.services.training.steps import StepMath
+
+__all__ = [
+    "DoctorReport",
+    "FailureExplanation",
+    "Finding",
+    "Launch",
+    "LoraFile",
+    "LossPoint",
+    "SampleGrid",
+    "Severity",
+    "StepMath",
+    "TrainingService",
+]
+
+
+class TrainingService:
+    """The training area over one workspace; jobs run through the shared job engine."""
+
+    def __init__(self, settings: Settings, jobs: JobsService) -> None:
+        self.settings = settings
+        self.jobs = jobs
+
+    @property
+    def trainer(self) -> TrainerPaths:
+        return trainer_paths(self.settings)
+
+    def dataset_dir(self, dataset: str) -> Path:
+        """Raises InvalidName / PathEscape for hostile names, DatasetNotFound when it does not exist."""
+        folder = child_path(self.settings.datasets_dir, dataset)
+        if not folder.is_dir():
+            raise DatasetNotFound(dataset, hint=f"Datasets live in {self.settings.datasets_dir}.")
+        return folder
+
+    # --- before Start ----------------------------------------------------------------------------
+
+    def doctor(
+        self, config: TrainingConfig, dataset: str, *, trigger: str | None = None, gpu_available: bool = True
+    ) -> DoctorReport:
+        """The pre-flight panel: dataset, captions, trigger, sizes, model files, config, step math + ETA."""
+        return examine(
+            self.dataset_dir(dataset),
+            config,
+            trigger=trigger,
+            gpu_available=gpu_available,
+            seconds_per_step=self.measured_seconds_per_step(config),
+        )
+
+    def measured_seconds_per_step(self, config: TrainingConfig) -> float | None:
+        """The speed of the newest run of the same family, resolution and batch size (None: none yet)."""
+        width, height = config.dataset.resolution
+        wanted = {
+            "family": config.family.value,
+            "resolution": f"{width}x{height}",
+            "batch_size": str(config.training.batch_size),
+        }
+        for record in self.runs():
+            if any(record.spec.meta.get(key) != value for key, value in wanted.items()):
+                continue
+            follower = LogFollower(self.jobs.engine.log_path(record.id), progress_desc=runs.PROGRESS_DESC)
+            follower.poll()
+            rate = follower.progress.rate
+            if rate:
+                return 1.0 / rate
+        return None
+
+    # --- launch ----------------------------------------------------------------------------------
+
+    def start(
+        self,
+        config: TrainingConfig,
+        dataset: str,
+        *,
+        trigger: str | None = None,
+        gpu_available: bool = True,
+        preflight: bool = True,
+    ) -> Launch:
+        """Check, write the run folder and submit the training job; returns at once.
+
+        Raises:
+            DatasetNotFound, ConfigInvalid (schema, launch rules, rendered keys), PreflightFailed (the
+            doctor found errors; pass ``preflight=False`` to skip it), TrainerMissing, JobStartFailed.
+        """
+        dataset_dir = self.dataset_dir(dataset)
+        config = runs.checked_config(config, gpu_available=gpu_available)
+        if preflight:
+            report = examine(dataset_dir, config, trigger=trigger, gpu_available=gpu_available)
+            if not report.ok:
+                problems = [item.message for item in report.errors]
+                raise PreflightFailed("The pre-flight check found problems", problems=problems)
+        return runs.start_run(
+            self.jobs,
+            config=config,
+            dataset=dataset,
+            dataset_dir=dataset_dir,
+            outputs_dir=self.settings.outputs_dir.absolute(),
+            trainer=self.trainer,
+        )
+
+    def resume(self, job_id: str, *, gpu_available: bool = True) -> Launch:
+        """Continue a finished run from its newest saved state, as a new job in the same run folder.
+
+        Raises:
+            JobStateError (still running), TrainingStateNotFound (no ``*-state`` folder: turn on
+            saving.save_state), ConfigInvalid, TrainerMissing, JobStartFailed.
+        """
+        record = self.jobs.get(job_id)
+        if record.status.is_active:
+            raise JobStateError(job_id, record.status.value, "resume")
+        run_dir = self.run_dir(job_id)
+        states = outputs.saved_states(run_dir / bundle.OUTPUT_DIR)
+        if not states:
+            raise TrainingStateNotFound(
+                job_id,
+                hint="Turn on saving.save_state (and save every N epochs or steps) to be able to resume.",
+            )
+        info = bundle.read_run_info(run_dir)
+        config = runs.checked_config(self.config(job_id), gpu_available=gpu_available)
+        return runs.resume_run(
+            self.jobs,
+            run_dir=run_dir,
+            state=states[-1],
+            config=config,
+            dataset_dir=self.dataset_dir(info.dataset),
+            trainer=self.trainer,
+        )
+
+    def stop(self, job_id: str) -> JobRecord:
+        """SIGINT first (sd-scripts may save), then the whole process group is killed after the grace."""
+        return self.jobs.stop(job_id)
+
+    # --- watching --------------------------------------------------------------------------------
+
+    def runs(self) -> list[JobRecord]:
+        """Training jobs started by this service, newest first."""
+        return [
+            record
+            for record in self.jobs.list_jobs()
+            if record.kind is JobKind.TRAIN and record.spec.meta.get("area") == runs.AREA
+        ]
+
+    def run_dir(self, job_id: str) -> Path:
+        """The run folder of a training job (checked to lie in the outputs folder)."""
+        record = self.jobs.get(job_id)
+        folder = record.spec.meta.get("run_dir")
+        if record.kind is not JobKind.TRAIN or not folder:
+            raise InvalidInput(f"Job {job_id} is not a training run.")
+        try:
+            return ensure_inside(self.settings.outputs_dir, Path(folder))
+        except PathEscape:
+            raise InvalidInput(f"Job {job_id} points outside the outputs folder; refused.") from None
+
+    def config(self, job_id: str) -> TrainingConfig:
+        """The TrainingConfig a run was started with (its own copy in the run folder)."""
+        path = self.run_dir(job_id) / bundle.CONFIG_COPY
+        return config_from_toml(path.read_text("utf-8"), source=str(path))
+
+    def progress(self, job_id: str) -> Progress:
+        """Step/total, epoch, ETA, it/s and the latest loss, parsed from the log."""
+        follower = self.jobs.follower(job_id, max_lines=1)
+        follower.poll()
+        return follower.progress
+
+    def loss(self, job_id: str) -> list[LossPoint]:
+        """The ``avr_loss`` series for a chart."""
+        return outputs.loss_series(self.jobs.log_path(job_id), runs.PROGRESS_DESC)
+
+    def samples(self, job_id: str) -> SampleGrid:
+        """Sample images so far, as rows (epoch or step) x columns (prompt index)."""
+        run_dir = self.run_dir(job_id)
+        prompts = outputs.read_prompts(run_dir / bundle.PROMPTS_TXT)
+        return outputs.sample_grid(run_dir / bundle.OUTPUT_DIR / "sample", prompts)
+
+    def loras(self, job_id: str) -> list[LoraFile]:
+        """Saved LoRA files (epoch/step checkpoints, then the final one) for download buttons."""
+        run_dir = self.run_dir(job_id)
+        self._keep_log(job_id, run_dir)
+        name = self.jobs.get(job_id).spec.meta.get("output_name", "")
+        return outputs.lora_files(run_dir / bundle.OUTPUT_DIR, name)
+
+    def explain(self, job_id: str) -> FailureExplanation | None:
+        """A plain message with the fix for a failed run; None unless the run failed."""
+        record = self.jobs.get(job_id)
+        if record.status is not JobStatus.FAILED:
+            return None
+        run_dir = self.run_dir(job_id)
+        self._keep_log(job_id, run_dir)
+        try:
+            config: TrainingConfig | None = self.config(job_id)
+        except (OSError, ConfigInvalid):
+            config = None  # a damaged run folder: the advice just gets less specific
+        presets = [(info.name, load_preset(info.name)) for info in list_presets()]
+        lines = read_tail_lines(self.jobs.log_path(job_id))
+        found = explain_failure(lines, record.exit_code, config=config, presets=presets)
+        if found is None and record.reason:
+            return FailureExplanation(f"Training failed: {record.reason}", "The log has the details.")
+        return found
+
+    def _keep_log(self, job_id: str, run_dir: Path) -> None:
+        if not self.jobs.get(job_id).status.is_active:
+            bundle.keep_job_log(run_dir, job_id, self.jobs.log_path(job_id))

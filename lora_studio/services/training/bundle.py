@@ -1,0 +1,227 @@
+"""The run folder: everything needed to reproduce a training run, written before it starts.
+
+``outputs/<run name>/`` holds the rendered TOMLs and prompts, our own config, the exact argv, the
+sd-scripts commit and the trainer venv's package versions, a dataset manifest (files, sizes,
+hashes, a captions snapshot), ``output/`` (LoRA files, samples, saved states) and, once a job has
+ended, a copy of its log under ``job_logs/``. ``run.json`` ties the folder to its jobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+import lora_studio
+from lora_studio.config.concepts import Concept
+from lora_studio.config.launch import TrainerPaths
+from lora_studio.config.presets import config_to_toml
+from lora_studio.config.render import RenderedRun, RenderPaths
+from lora_studio.config.training import TrainingConfig
+from lora_studio.core.atomic import write_json_atomic, write_text_atomic
+from lora_studio.core.layout import caption_path, iter_images
+from lora_studio.core.paths import safe_name
+from lora_studio.core.types import ModelFamily
+
+RUN_FILE = "run.json"
+TRAIN_TOML = "config.toml"
+DATASET_TOML = "dataset.toml"
+PROMPTS_TXT = "sample_prompts.txt"
+CONFIG_COPY = "training_config.toml"
+ARGV_JSON = "argv.json"
+COMMAND_TXT = "command.txt"
+VERSIONS_JSON = "versions.json"
+MANIFEST_JSON = "dataset_manifest.json"
+OUTPUT_DIR = "output"
+TENSORBOARD_DIR = "tensorboard"
+JOB_LOGS_DIR = "job_logs"
+# Package versions come from importlib.metadata inside the trainer venv: ~0.3 s, unlike `pip list`.
+_VERSIONS_CODE = (
+    "import importlib.metadata as m, json, sys; "
+    "json.dump({d.metadata['Name']: d.version for d in m.distributions()}, sys.stdout)"
+)
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_HASH_CHUNK = 1024 * 1024
+
+
+class RunInfo(BaseModel):
+    """``run.json``: which dataset and config a run folder belongs to, and the jobs that used it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    name: str
+    dataset: str
+    family: ModelFamily
+    output_name: str
+    created_at: float
+    job_ids: list[str] = Field(default_factory=list)
+    # The saved state each resumed job started from, by job id.
+    resumed_from: dict[str, str] = Field(default_factory=dict)
+
+
+def new_run_name(output_name: str, now: float | None = None) -> str:
+    """``<output name>-<YYYYmmdd-HHMMSS>``: sorts by time within a name and stays a safe folder name."""
+    return safe_name(f"{output_name}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}")
+
+
+def render_paths(run_dir: Path) -> RenderPaths:
+    """Where the trainer writes: everything inside the run folder (absolute, so the cwd never matters)."""
+    return RenderPaths(
+        output_dir=str(run_dir / OUTPUT_DIR),
+        logging_dir=str(run_dir / TENSORBOARD_DIR),
+        sample_prompts=str(run_dir / PROMPTS_TXT),
+    )
+
+
+def write_bundle(
+    run_dir: Path,
+    *,
+    info: RunInfo,
+    config: TrainingConfig,
+    rendered: RenderedRun,
+    argv: Sequence[str],
+    dataset_dir: Path,
+    concepts: Sequence[Concept],
+    trainer: TrainerPaths,
+) -> None:
+    """Write every file of the bundle into the new, empty ``run_dir`` (atomic writes)."""
+    (run_dir / OUTPUT_DIR).mkdir()
+    write_rendered(run_dir, rendered, config, argv)
+    write_json_atomic(
+        run_dir / MANIFEST_JSON, dataset_manifest(dataset_dir, concepts, config.dataset.caption_extension)
+    )
+    write_json_atomic(run_dir / VERSIONS_JSON, versions(trainer))
+    write_json_atomic(run_dir / RUN_FILE, info.model_dump(mode="json"))
+
+
+def write_rendered(
+    run_dir: Path, rendered: RenderedRun, config: TrainingConfig, argv: Sequence[str], *, suffix: str = ""
+) -> None:
+    """The TOMLs, prompts, our config and the command; ``suffix`` keeps a resumed job's files apart."""
+    write_text_atomic(run_dir / _suffixed(TRAIN_TOML, suffix), rendered.train_toml)
+    write_text_atomic(run_dir / _suffixed(DATASET_TOML, suffix), rendered.dataset_toml)
+    if rendered.prompts is not None:
+        write_text_atomic(run_dir / PROMPTS_TXT, rendered.prompts)
+    write_text_atomic(run_dir / _suffixed(CONFIG_COPY, suffix), config_to_toml(config))
+    write_json_atomic(run_dir / _suffixed(ARGV_JSON, suffix), list(argv))
+    write_text_atomic(run_dir / _suffixed(COMMAND_TXT, suffix), shlex.join(argv) + "\n")
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    if not suffix:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}.{suffix}{dot}{ext}"
+
+
+def bundle_file(run_dir: Path, name: str, suffix: str = "") -> Path:
+    return run_dir / _suffixed(name, suffix)
+
+
+def dataset_manifest(
+    dataset_dir: Path, concepts: Sequence[Concept], caption_extension: str
+) -> dict[str, Any]:
+    """Every training image with its size, SHA-256 and caption text at launch time."""
+    files = []
+    for concept in concepts:
+        for image in iter_images(Path(concept.image_dir)):
+            caption_file = caption_path(image, caption_extension)
+            caption = caption_file.read_text("utf-8", errors="replace") if caption_file.is_file() else None
+            files.append(
+                {
+                    "path": image.relative_to(dataset_dir).as_posix(),
+                    "size": image.stat().st_size,
+                    "sha256": file_sha256(image),
+                    "caption": caption,
+                }
+            )
+    return {
+        "version": 1,
+        "dataset_dir": str(dataset_dir),
+        "caption_extension": caption_extension,
+        "concepts": [{"folder": Path(c.image_dir).name, "repeats": c.repeats} for c in concepts],
+        "image_count": len(files),
+        "files": files,
+    }
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def versions(trainer: TrainerPaths, *, run: Callable[..., Any] = subprocess.run) -> dict[str, Any]:
+    """lora_studio's version, the sd-scripts commit and the trainer venv's packages (never raises)."""
+    result: dict[str, Any] = {
+        "lora_studio": lora_studio.__version__,
+        "sd_scripts": {"checkout": str(trainer.checkout), "commit": sd_scripts_commit(trainer.checkout)},
+        "trainer_python": str(trainer.python),
+    }
+    try:
+        done = run(versions_argv(trainer.python), capture_output=True, text=True, timeout=60, check=True)
+        result["packages"] = dict(sorted(json.loads(done.stdout).items(), key=lambda kv: kv[0].lower()))
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        result["packages_error"] = f"could not list the trainer's packages: {error}"
+    return result
+
+
+def versions_argv(python: Path) -> list[str]:
+    return [str(python), "-c", _VERSIONS_CODE]
+
+
+def sd_scripts_commit(checkout: Path) -> str | None:
+    """The checkout's HEAD commit read from its git files (no git binary needed); None if unreadable."""
+    git = checkout / ".git"
+    try:
+        if git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            git = (checkout / git.read_text().split(":", 1)[1].strip()).resolve()
+        head = (git / "HEAD").read_text().strip()
+        if _SHA.match(head):
+            return head
+        ref = head.removeprefix("ref:").strip()
+        loose = git / ref
+        if loose.is_file():
+            return loose.read_text().strip()
+        for line in (git / "packed-refs").read_text().splitlines():
+            sha, _, name = line.partition(" ")
+            if name.strip() == ref and _SHA.match(sha):
+                return sha
+    except (OSError, IndexError):
+        return None
+    return None
+
+
+def read_run_info(run_dir: Path) -> RunInfo:
+    return RunInfo.model_validate_json((run_dir / RUN_FILE).read_bytes())
+
+
+def update_run_info(run_dir: Path, change: Callable[[RunInfo], RunInfo]) -> RunInfo:
+    """Read-modify-write ``run.json`` (one app process starts a run's jobs, so no lock is needed)."""
+    info = change(read_run_info(run_dir))
+    write_json_atomic(run_dir / RUN_FILE, info.model_dump(mode="json"))
+    return info
+
+
+def keep_job_log(run_dir: Path, job_id: str, log_path: Path) -> Path | None:
+    """Copy a finished job's log into the bundle once (the run folder then stands on its own)."""
+    target = run_dir / JOB_LOGS_DIR / f"{job_id}.log"
+    if target.is_file() or not log_path.is_file():
+        return target if target.is_file() else None
+    target.parent.mkdir(exist_ok=True)
+    temporary = target.with_suffix(".log.tmp")
+    shutil.copyfile(log_path, temporary)
+    temporary.replace(target)
+    return target

@@ -35,6 +35,7 @@ from lora_studio.services.datasets.models import (
     SmallImage,
 )
 from lora_studio.services.datasets.scan import FolderCache
+from lora_studio.services.datasets.server_folder import resolve_server_folder
 from lora_studio.services.datasets.stats import bucket_preview, collect, dataset_stats
 from lora_studio.services.datasets.thumbnails import ThumbnailCache
 from lora_studio.services.datasets.zipsafe import ZipLimits
@@ -78,6 +79,10 @@ class DatasetService:
     def list_datasets(self) -> list[DatasetSummary]:
         """Every dataset with image/caption counts, size on disk, concepts and repeats."""
         return self._catalog.list_datasets()
+
+    def dataset_names(self) -> list[str]:
+        """The datasets' names only (cheap: for pickers in other tabs)."""
+        return list(self._folders.listing(self.settings.datasets_dir).folders)
 
     def get_dataset(self, name: str) -> DatasetSummary:
         """Raises: InvalidName, DatasetNotFound."""
@@ -163,6 +168,25 @@ class DatasetService:
             return self._importer.run(
                 dataset, list(paths), concept=target, repeats=repeats, on_progress=on_progress
             )
+
+    def import_server_folder(
+        self,
+        name: str,
+        folder: str,
+        *,
+        concept: str | None = None,
+        repeats: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> ImportReport:
+        """Import a folder that already lies on this machine (relative paths start at the workspace).
+
+        When the app is public (``settings.is_public``) only folders inside the workspace are allowed.
+        Raises: InvalidInput (no such folder, or refused while public), and as ``import_files``.
+        """
+        path = resolve_server_folder(
+            folder, workspace=self.settings.workspace, public=self.settings.is_public
+        )
+        return self.import_files(name, [path], concept=concept, repeats=repeats, on_progress=on_progress)
 
     # -- gallery --------------------------------------------------------------------------
     def gallery_page(

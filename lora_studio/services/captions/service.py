@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -16,11 +16,12 @@ from lora_studio.core.errors import (
     NothingToUndo,
 )
 from lora_studio.core.layout import caption_path, parse_concept_folder
-from lora_studio.core.paths import child_path
+from lora_studio.core.paths import child_path, relative_inside
 from lora_studio.core.settings import Settings
 from lora_studio.services.captions import reports
 from lora_studio.services.captions.bulk import OperationBase
 from lora_studio.services.captions.changes import ProgressCallback, apply_plan, plan_changes, undo_record
+from lora_studio.services.captions.character_tags import CharacterTags
 from lora_studio.services.captions.dataset_settings import (
     CaptionExtension,
     CaptionSettings,
@@ -59,6 +60,7 @@ from lora_studio.services.captions.store import (
     write_caption_durable,
 )
 from lora_studio.services.captions.tags import one_line
+from lora_studio.services.captions.thumbs import CaptionThumbnails
 from lora_studio.services.captions.undo import list_metas, load_record, undo_folder
 
 
@@ -74,6 +76,8 @@ class CaptionService:
         self._settings = settings
         self._cache = CaptionCache()
         self._write_lock = threading.RLock()
+        self._thumbnails = CaptionThumbnails(settings.cache_dir / "thumbs")
+        self._characters = CharacterTags(settings.models_dir)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -184,6 +188,18 @@ class CaptionService:
                 write_caption_durable(target, caption_content(new_text))
         return self._item(folder, path)
 
+    def thumbnails(self, dataset: str, images: Sequence[str]) -> tuple[Path, ...]:
+        """Thumbnail files (under ``cache_dir/thumbs``) for images of a page, in order.
+
+        An image that cannot be read or no longer exists gets a placeholder file instead.
+
+        Raises:
+            InvalidName, PathEscape: a hostile image path (nothing is made).
+        """
+        folder = self._dataset_dir(dataset)
+        paths = [relative_inside(folder, image) for image in images]
+        return self._thumbnails.for_images(paths)
+
     # -- reports ----------------------------------------------------------------------------
 
     def stats(self, dataset: str, *, concept: str | None = None) -> CaptionStats:
@@ -235,6 +251,10 @@ class CaptionService:
             style_set=is_style,
             common_share=common_share,
         )
+
+    def known_character_tags(self) -> frozenset[str]:
+        """Character tags of the taggers downloaded on this machine, for ``suggestions(character_tags=...)``."""
+        return self._characters.known()
 
     # -- bulk operations --------------------------------------------------------------------
 

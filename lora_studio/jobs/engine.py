@@ -50,7 +50,8 @@ class JobEngine:
         Raises:
             JobStartFailed: the supervisor process could not be started.
         """
-        public_env, secret_env = split_secrets({**package_env_overrides(), **spec.env})
+        base_env = package_env_overrides() if spec.imports_lora_studio else {}
+        public_env, secret_env = split_secrets({**base_env, **spec.env})
         record = self.store.create(
             spec.model_copy(update={"env": public_env}), stop_grace_s=self.stop_grace_s
         )

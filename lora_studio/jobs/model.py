@@ -46,6 +46,9 @@ class JobSpec(BaseModel):
     progress_desc: str | None = None
     # Free-form facts a feature keeps with its job (dataset name, output folder, ...).
     meta: dict[str, str] = Field(default_factory=dict)
+    # Our workers run as ``python -m lora_studio...`` and need this checkout on PYTHONPATH; a foreign
+    # program (sd-scripts) must not see our top-level folders (trainer/, tests/) shadowing its imports.
+    imports_lora_studio: bool = True
 
     @property
     def uses_gpu(self) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+import lora_studio
 from lora_studio.core.types import JobStatus
 from lora_studio.jobs import outcome, processes
 from lora_studio.jobs.liveness import supervisor_alive
@@ -35,6 +36,13 @@ _QUEUE_POLL_S = 0.2
 def child_env(record: JobRecord, secrets: dict[str, str]) -> dict[str, str]:
     """The child's environment: ours, the spec's overrides, unbuffered output and wide rich lines."""
     env = dict(os.environ)
+    if not record.spec.imports_lora_studio:
+        # We run with this checkout on PYTHONPATH; a foreign program gets the path it would have had.
+        ours = str(Path(lora_studio.__file__).resolve().parent.parent)
+        kept = [part for part in env.get("PYTHONPATH", "").split(os.pathsep) if part and part != ours]
+        env["PYTHONPATH"] = os.pathsep.join(kept)
+        if not kept:
+            del env["PYTHONPATH"]
     env.update(record.spec.env)
     env.update(secrets)
     env["PYTHONUNBUFFERED"] = "1"

@@ -11,6 +11,7 @@ from lora_studio.services.datasets import DatasetService
 from lora_studio.services.jobs import JobsService
 from lora_studio.services.models import ModelService
 from lora_studio.services.tagging import TaggingService
+from lora_studio.services.training import TrainingService
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Services:
     datasets: DatasetService
     captions: CaptionService
     tagging: TaggingService
+    training: TrainingService
 
 
 def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
@@ -39,4 +41,5 @@ def build_services(settings: Settings, *, reconcile: bool = True) -> Services:
         datasets=DatasetService(settings),
         captions=CaptionService(settings),
         tagging=TaggingService(settings, jobs),
+        training=TrainingService(settings, jobs),
     )

@@ -262,3 +262,36 @@ def test_tokens_reach_the_child_but_never_the_record(engine: JobEngine) -> None:
     assert "s3cr3t-value" not in (run_dir / "job.json").read_text()
     assert done.spec.env.get("PLAIN") == "visible"
     assert not any("secret" in path.name for path in run_dir.iterdir())
+
+
+def test_foreign_programs_do_not_get_our_checkout_on_their_path(engine: JobEngine) -> None:
+    from lora_studio.jobs.model import JobSpec
+
+    code = "import os; print('PATH=' + os.environ.get('PYTHONPATH', '<none>'))"
+    ours = engine.submit(JobSpec(kind=JobKind.OTHER, title="ours", argv=(sys.executable, "-c", code)))
+    foreign = engine.submit(
+        JobSpec(
+            kind=JobKind.OTHER, title="foreign", argv=(sys.executable, "-c", code), imports_lora_studio=False
+        )
+    )
+    for record in (ours, foreign):
+        engine.wait(record.id, timeout=30)
+    assert str(ROOT) in engine.log_path(ours.id).read_text()
+    assert str(ROOT) not in engine.log_path(foreign.id).read_text().split("PATH=")[-1]
+
+
+def test_required_outputs_in_a_folder_with_glob_characters(tmp_path: Path) -> None:
+    from lora_studio.jobs.model import JobSpec
+
+    folder = tmp_path / "odd [name]"
+    folder.mkdir()
+    engine = JobEngine(tmp_path / "runs")
+    code = "open('lora.safetensors', 'w').write('x')"
+    spec = JobSpec(
+        kind=JobKind.OTHER,
+        title="glob",
+        argv=(sys.executable, "-c", code),
+        cwd=str(folder),
+        success=SuccessRules(require_files=("*.safetensors",)),
+    )
+    assert engine.wait(engine.submit(spec).id, timeout=30).status == JobStatus.SUCCEEDED

@@ -73,6 +73,7 @@ def training_spec(
             require_files=(f"{bundle.OUTPUT_DIR}/{glob.escape(name)}.{ext}",),
         ),
         progress_desc=PROGRESS_DESC,
+        imports_lora_studio=False,
         meta={
             "area": AREA,
             "run_dir": str(run_dir),

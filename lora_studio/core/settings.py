@@ -12,7 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lora_studio.core.sizes import parse_size
+
 DEFAULT_PORT = 7860
+# A Hugging Face Space is a shared CPU demo: its persistent storage (when attached) and small caps.
+SPACE_WORKSPACE = Path("/data/lora-studio")
+SPACE_LIMIT = "2gb"
+SPACE_MAX_UPLOAD = "200mb"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -32,6 +38,7 @@ class Settings:
     sd_scripts: Path | None = None
     trainer_python: Path | None = None
     space_mode: bool = False
+    workspace_limit: int | None = None  # bytes the workspace may hold (a shared demo); None: no limit
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -94,6 +101,11 @@ SETTINGS_HELP: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ),
     ("--trainer-python", ("LORA_STUDIO_TRAINER_PYTHON",), "the Python interpreter that runs sd-scripts"),
     ("--space", ("SPACE_ID",), "Hugging Face Space mode (set by the Space itself)"),
+    (
+        "--workspace-limit",
+        ("LORA_STUDIO_WORKSPACE_LIMIT",),
+        "most the workspace may hold, e.g. 2gb (Space default)",
+    ),
 )
 
 
@@ -106,6 +118,15 @@ def _first(environ: Mapping[str, str], names: Sequence[str]) -> str | None:
         if environ.get(name):
             return environ[name]
     return None
+
+
+def _size_setting(name: str, text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise SystemExit(f"{name}: {error}") from None
 
 
 def parse_auth(value: str) -> tuple[str, str]:
@@ -131,6 +152,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sd-scripts", type=Path, help=helps["--sd-scripts"])
     parser.add_argument("--trainer-python", type=Path, help=helps["--trainer-python"])
     parser.add_argument("--space", action="store_true", default=None, help=helps["--space"])
+    parser.add_argument("--workspace-limit", help=helps["--workspace-limit"])
 
 
 def load_settings(
@@ -144,7 +166,14 @@ def load_settings(
         value = flags.get(flag)
         return str(value) if value is not None else _first(env, envs)
 
-    workspace = Path(pick("workspace", ["LORA_STUDIO_HOME"]) or "workspace").expanduser().absolute()
+    space_mode = bool(flags.get("space")) or bool(env.get("SPACE_ID"))
+    default_workspace = (
+        SPACE_WORKSPACE if space_mode and SPACE_WORKSPACE.parent.is_dir() else Path("workspace")
+    )
+    workspace = Path(pick("workspace", ["LORA_STUDIO_HOME"]) or default_workspace).expanduser().absolute()
+    limit_text = pick("workspace_limit", ["LORA_STUDIO_WORKSPACE_LIMIT"]) or (
+        SPACE_LIMIT if space_mode else None
+    )
     port_text = pick("port", ["PORT", "GRADIO_SERVER_PORT"])
     auth = flags.get("auth")
     if auth is None and env.get("LORA_STUDIO_AUTH"):
@@ -163,9 +192,11 @@ def load_settings(
         no_auth=bool(flags.get("no_auth")) or _truthy(env.get("LORA_STUDIO_NO_AUTH")),
         root_path=pick("root_path", ["GRADIO_ROOT_PATH"]) or "",
         stop_grace_s=float(pick("stop_grace", ["LORA_STUDIO_STOP_GRACE"]) or 10.0),
-        max_upload=pick("max_upload", ["LORA_STUDIO_MAX_UPLOAD"]) or "4gb",
+        max_upload=pick("max_upload", ["LORA_STUDIO_MAX_UPLOAD"])
+        or (SPACE_MAX_UPLOAD if space_mode else "4gb"),
         sd_scripts=Path(sd_scripts).expanduser().absolute() if sd_scripts else None,
         trainer_python=Path(trainer_python).expanduser().absolute() if trainer_python else None,
-        space_mode=bool(flags.get("space")) or bool(env.get("SPACE_ID")),
+        space_mode=space_mode,
+        workspace_limit=_size_setting("--workspace-limit", limit_text),
         env=env,
     )

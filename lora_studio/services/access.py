@@ -29,6 +29,12 @@ def resolve_access(settings: Settings) -> Access:
         return Access(settings.auth, generated=False, message=None)
     if not settings.is_public:
         return Access(None, generated=False, message=None)
+    if settings.space_mode:
+        # A Space's own visibility (public, or private behind a Hugging Face login) governs access;
+        # a password only its owner can read in the logs would lock every visitor out of the demo.
+        return Access(
+            None, generated=False, message="Hugging Face Space mode: access follows the Space's visibility."
+        )
     if settings.no_auth:
         return Access(
             None,

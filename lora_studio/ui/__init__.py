@@ -11,6 +11,7 @@ import importlib
 import gradio as gr
 
 from lora_studio import __version__
+from lora_studio.core.sizes import format_size
 from lora_studio.services import Services
 from lora_studio.services.system import hardware_summary
 from lora_studio.ui.streaming import REGISTRY
@@ -40,7 +41,16 @@ def _header(services: Services) -> None:
         f"{hardware_summary()}</small>",
         elem_id="app-header",
     )
-    if services.settings.is_public:
+    settings = services.settings
+    if settings.space_mode:
+        gr.Markdown(
+            "Hugging Face Space demo: CPU only. Datasets, tagging and captions work; training is a dry run "
+            "(config, TOML preview, command and dataset doctor) because there is no GPU here. Uploads up to "
+            f"{settings.max_upload}, workspace up to {format_size(settings.workspace_limit)}.",
+            elem_classes=["ls-banner"],
+            elem_id="space-banner",
+        )
+    elif settings.is_public:
         gr.Markdown(
             "This app is reachable from outside this machine. Keep the login on and the address private.",
             elem_classes=["ls-banner"],

@@ -39,6 +39,7 @@ from lora_studio.services.datasets.server_folder import resolve_server_folder
 from lora_studio.services.datasets.stats import bucket_preview, collect, dataset_stats
 from lora_studio.services.datasets.thumbnails import ThumbnailCache
 from lora_studio.services.datasets.zipsafe import ZipLimits
+from lora_studio.services.quota import ensure_room, input_size
 
 __all__ = [
     "DEFAULT_REPEATS",
@@ -162,6 +163,7 @@ class DatasetService:
 
         Raises: DatasetNotFound, InvalidName (concept), InvalidInput (repeats).
         """
+        ensure_room(self.settings, input_size(paths))
         with self._lock(name):
             dataset = self._catalog.dataset_dir(name)
             target = concept if concept is not None else self._default_concept(dataset)

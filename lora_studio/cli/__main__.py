@@ -17,7 +17,11 @@ AREA_MODULES = ("jobs", "datasets", "tagging", "captions", "training", "models")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lora_studio", description="LoRA Studio command line")
     parser.add_argument(
-        "--workspace", dest="global_workspace", default=None, help="workspace folder [env: LORA_STUDIO_HOME]"
+        "--workspace",
+        dest="global_workspace",
+        metavar="DIR",
+        default=None,
+        help="workspace folder [env: LORA_STUDIO_HOME]",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = subparsers.add_parser("serve", help="start the web app (same flags as app.py)")

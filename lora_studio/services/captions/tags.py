@@ -10,32 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-SEPARATOR = ", "
+from lora_studio.core.kaomoji import KAOMOJI
 
-# Kaomoji keep their underscores (the list the WD14 Space and toriato's extension use).
-KAOMOJI = frozenset(
-    {
-        "0_0",
-        "(o)_(o)",
-        "+_+",
-        "+_-",
-        "._.",
-        "<o>_<o>",
-        "<|>_<|>",
-        "=_=",
-        ">_<",
-        "3_3",
-        "6_9",
-        ">_o",
-        "@_@",
-        "^_^",
-        "o_o",
-        "u_u",
-        "x_x",
-        "|_|",
-        "||_||",
-    }
-)
+SEPARATOR = ", "
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 # Full-width and ideographic commas are separators too (captions pasted from CJK tools).

@@ -16,34 +16,10 @@ import numpy.typing as npt
 
 from lora_studio.config.tagging import TaggingOptions
 from lora_studio.core.errors import InvalidInput
+from lora_studio.core.kaomoji import KAOMOJI
 
 RATING, GENERAL, CHARACTER = 9, 0, 4
 MCUT_CHARACTER_FLOOR = 0.15
-
-# Kept verbatim when underscores become spaces (the Space's list, from toriato's webui extension).
-KAOMOJI = frozenset(
-    [
-        "0_0",
-        "(o)_(o)",
-        "+_+",
-        "+_-",
-        "._.",
-        "<o>_<o>",
-        "<|>_<|>",
-        "=_=",
-        ">_<",
-        "3_3",
-        "6_9",
-        ">_o",
-        "@_@",
-        "^_^",
-        "o_o",
-        "u_u",
-        "x_x",
-        "|_|",
-        "||_||",
-    ]
-)
 
 Scores = npt.NDArray[np.float32]
 Indices = npt.NDArray[np.intp]

@@ -4,21 +4,32 @@ and the failure explainer. ``TrainingService(settings, jobs)`` is what the UI an
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from lora_studio.config.launch import TrainerPaths, trainer_paths
-from lora_studio.config.presets import config_from_toml, list_presets, load_preset
+from lora_studio.config.launch import REPO_ROOT, TrainerPaths, trainer_paths, trainer_problems
+from lora_studio.config.presets import (
+    config_from_toml,
+    list_presets,
+    list_user_configs,
+    load_preset,
+    load_user_config,
+    save_user_config,
+)
 from lora_studio.config.training import TrainingConfig
 from lora_studio.core.errors import (
     ConfigInvalid,
     DatasetNotFound,
     InvalidInput,
     JobStateError,
+    NotFound,
     PathEscape,
     PreflightFailed,
     TrainingStateNotFound,
 )
-from lora_studio.core.paths import child_path, ensure_inside
+from lora_studio.core.paths import child_path, ensure_inside, safe_name
 from lora_studio.core.settings import Settings
 from lora_studio.core.types import JobKind, JobStatus
 from lora_studio.jobs.follow import LogFollower
@@ -26,26 +37,54 @@ from lora_studio.jobs.model import JobRecord
 from lora_studio.jobs.outcome import read_tail_lines
 from lora_studio.jobs.progress import Progress
 from lora_studio.services.jobs import JobsService
-from lora_studio.services.training import bundle, outputs, runs
+from lora_studio.services.models.exports import export_file
+from lora_studio.services.system import Gpu
+from lora_studio.services.training import bundle, outputs, runs, user_configs
+from lora_studio.services.training.choices import PresetChoice, preset_menu
 from lora_studio.services.training.doctor import DoctorReport, examine
 from lora_studio.services.training.explain import FailureExplanation, explain_failure
 from lora_studio.services.training.findings import Finding, Severity
+from lora_studio.services.training.installer import install_spec
 from lora_studio.services.training.outputs import LoraFile, LossPoint, SampleGrid
+from lora_studio.services.training.preview import CheckResult, Preview, check_run, preview_run
+from lora_studio.services.training.published import SampleImage, publish_samples
 from lora_studio.services.training.runs import Launch
 from lora_studio.services.training.steps import StepMath
 
 __all__ = [
+    "CheckResult",
     "DoctorReport",
     "FailureExplanation",
     "Finding",
     "Launch",
     "LoraFile",
     "LossPoint",
+    "PresetChoice",
+    "Preview",
+    "RunOutputs",
     "SampleGrid",
+    "SampleImage",
     "Severity",
     "StepMath",
     "TrainingService",
 ]
+
+
+# Workspace sub-folder of people's saved configs, and the served folder (under the cache) for samples.
+CONFIGS_DIR = "configs"
+SAMPLES_DIR = ("thumbs", "samples")
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """Everything the tab shows of one run besides its log: what a refresh while it trains reads."""
+
+    record: JobRecord
+    loss: list[LossPoint]
+    samples: list[SampleImage]
+    loras: list[LoraFile]
+    explanation: FailureExplanation | None
+    resumable: bool
 
 
 class TrainingService:
@@ -79,6 +118,82 @@ class TrainingService:
             gpu_available=gpu_available,
             seconds_per_step=self.measured_seconds_per_step(config),
         )
+
+    def check(
+        self, config: TrainingConfig, dataset: str, *, trigger: str | None = None, gpu_available: bool = True
+    ) -> CheckResult:
+        """The pre-flight report plus the preview of the files and command (the tab's "Check")."""
+        report = self.doctor(config, dataset, trigger=trigger, gpu_available=gpu_available)
+        return check_run(
+            report,
+            config,
+            dataset_dir=self.dataset_dir(dataset),
+            outputs_dir=self.settings.outputs_dir.absolute(),
+            trainer=self.trainer,
+            gpu_available=gpu_available,
+        )
+
+    def preview(self, config: TrainingConfig, dataset: str, *, gpu_available: bool = True) -> Preview:
+        """The training TOML, dataset TOML, prompts and exact command a start would use (a dry run).
+
+        Raises:
+            DatasetNotFound, InvalidInput (no concept folder), ConfigInvalid / UnknownTrainerArgs.
+        """
+        return preview_run(
+            config,
+            dataset_dir=self.dataset_dir(dataset),
+            outputs_dir=self.settings.outputs_dir.absolute(),
+            trainer=self.trainer,
+            gpu_available=gpu_available,
+        )
+
+    def trainer_problems(self, script: str = "train_network.py") -> list[str]:
+        """What is missing for a real launch; empty when sd-scripts and its Python are there."""
+        return trainer_problems(self.trainer, script)
+
+    def install(self, *, system_site_packages: bool = False) -> JobRecord:
+        """Start ``python -m trainer.install`` as a job (kind INSTALL); returns at once.
+
+        Raises:
+            JobStartFailed: the job could not be started.
+        """
+        configured = self.settings.sd_scripts is not None or self.settings.trainer_python is not None
+        spec = install_spec(
+            sys.executable,
+            repo_root=REPO_ROOT,
+            trainer=self.trainer if configured else None,
+            system_site_packages=system_site_packages,
+        )
+        return self.jobs.submit(spec)
+
+    # --- presets and people's own configs --------------------------------------------------------
+
+    def preset_menu(self, gpus: Sequence[Gpu]) -> list[PresetChoice]:
+        """Every preset for a dropdown; those that fit ``gpus`` (or the CPU preset without one) first."""
+        return preset_menu(list_presets(), gpus)
+
+    @property
+    def configs_dir(self) -> Path:
+        return self.settings.workspace / CONFIGS_DIR
+
+    def saved_configs(self) -> list[str]:
+        return list_user_configs(self.configs_dir)
+
+    def save_config(self, config: TrainingConfig, name: str, *, overwrite: bool = False) -> Path:
+        """Raises InvalidName for a name that cannot be a file name, AlreadyExists unless ``overwrite``."""
+        return save_user_config(config, folder=self.configs_dir, name=name, overwrite=overwrite)
+
+    def load_config(self, name: str) -> TrainingConfig:
+        """Raises NotFound, ConfigInvalid."""
+        return load_user_config(folder=self.configs_dir, name=name)
+
+    def import_config(self, path: Path) -> TrainingConfig:
+        """An uploaded .toml config. Raises InvalidInput, ConfigInvalid."""
+        return user_configs.import_config(path)
+
+    def export_config(self, config: TrainingConfig, name: str | None = None) -> Path:
+        """The config as a .toml file in a temp folder, for a download button."""
+        return user_configs.export_config(config, name)
 
     def measured_seconds_per_step(self, config: TrainingConfig) -> float | None:
         """The speed of the newest run of the same family, resolution and batch size (None: none yet)."""
@@ -229,6 +344,43 @@ class TrainingService:
         if found is None and record.reason:
             return FailureExplanation(f"Training failed: {record.reason}", "The log has the details.")
         return found
+
+    def run_outputs(self, job_id: str) -> RunOutputs:
+        """Loss series, served samples, LoRA files, the failure explanation and whether it can resume.
+
+        Raises:
+            JobNotFound, InvalidInput (not a training run).
+        """
+        return RunOutputs(
+            record=self.jobs.get(job_id),
+            loss=self.loss(job_id),
+            samples=self.sample_images(job_id),
+            loras=self.loras(job_id),
+            explanation=self.explain(job_id),
+            resumable=self.resumable(job_id),
+        )
+
+    def resumable(self, job_id: str) -> bool:
+        """A finished run with a saved state (what the Resume button needs)."""
+        if self.jobs.get(job_id).status.is_active:
+            return False
+        return bool(outputs.saved_states(self.run_dir(job_id) / bundle.OUTPUT_DIR))
+
+    def sample_images(self, job_id: str) -> list[SampleImage]:
+        """The samples grid as served copies (cache/thumbs/samples/<job id>/), captioned "epoch N · prompt i"."""
+        folder = child_path(self.settings.cache_dir / SAMPLES_DIR[0], SAMPLES_DIR[1], safe_name(job_id))
+        return publish_samples(self.samples(job_id), folder)
+
+    def lora_download(self, job_id: str, file_name: str) -> Path:
+        """A temp link to (or copy of) one of the run's saved LoRA files, for a download button.
+
+        Raises:
+            NotFound: ``file_name`` is not one of the run's LoRA files.
+        """
+        for lora in self.loras(job_id):
+            if lora.path.name == file_name:
+                return export_file(lora.path)
+        raise NotFound(file_name, hint=f"Run {job_id} has no saved LoRA file of that name.")
 
     def _keep_log(self, job_id: str, run_dir: Path) -> None:
         if not self.jobs.get(job_id).status.is_active:

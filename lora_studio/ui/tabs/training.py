@@ -1,0 +1,155 @@
+"""The Training tab: trainer status and install; preset, dataset, trigger word and model pickers; the
+generated config form; Check (pre-flight doctor, the TOML files and the exact command); Start, then the
+live run (log, progress, loss chart, samples grid, LoRA files with download, failure explanation, Stop,
+Resume); saved configs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from lora_studio.config.presets import load_preset
+from lora_studio.core.types import JobKind
+from lora_studio.services import Services
+from lora_studio.services.system import detect_gpus
+from lora_studio.ui.binding import ConfigForm, build_config_form
+from lora_studio.ui.errors import ui_errors
+from lora_studio.ui.job_view import JobView, build_job_view, newest_active, reattach
+from lora_studio.ui.tabs.datasets_common import dataset_dropdown
+from lora_studio.ui.tabs.training_configs import saved_choices, wire_configs
+from lora_studio.ui.tabs.training_format import doctor_markdown, gpu_markdown, preview_texts, trainer_markdown
+from lora_studio.ui.tabs.training_layout import (
+    PREFIX,
+    Check,
+    Setup,
+    Trainer,
+    check_section,
+    configs_accordion,
+    outputs_section,
+    runs_row,
+    setup_rows,
+    trainer_row,
+)
+from lora_studio.ui.tabs.training_models import sync_handler, wire_model_pickers
+from lora_studio.ui.tabs.training_run import run_choices, wire_run_panel
+
+QUIET: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
+
+
+def build(services: Services, demo: gr.Blocks) -> None:
+    gpus = detect_gpus()
+    presets = services.training.preset_menu(gpus)
+    trainer = trainer_row()
+    with gr.Accordion("sd-scripts installer log", open=False, elem_id=f"{PREFIX}-install-panel"):
+        install_view = build_job_view(services, f"{PREFIX}-install", lines=10)
+    setup = setup_rows(presets)
+    configs = configs_accordion()
+    gr.Markdown("### Settings")
+    form = build_config_form()
+    check = check_section()
+    gr.Markdown("### Run")
+    runs, resume = runs_row()
+    view = build_job_view(services, PREFIX)
+    panel = outputs_section(runs, resume)
+
+    sync = wire_model_pickers(services, setup, form)
+    wire_configs(services, setup, configs, form, sync)
+    _wire_trainer(services, trainer, install_view)
+    then_refresh = wire_run_panel(services, demo, panel, view)
+    then_refresh(_wire_check_and_start(services, setup, form, check, view))
+    reattach(demo, services, view, [JobKind.TRAIN])
+    reattach(demo, services, install_view, [JobKind.INSTALL])
+    _wire_load(
+        services, demo, trainer, setup, form, configs.saved, runs, sync, presets[0].name if presets else None
+    )
+
+
+def _trainer_status(services: Services) -> str:
+    paths = services.training.trainer
+    return trainer_markdown(services.training.trainer_problems(), str(paths.checkout), str(paths.python))
+
+
+def _wire_trainer(services: Services, trainer: Trainer, install_view: JobView) -> None:
+    @ui_errors
+    def install() -> str:
+        record = services.training.install()
+        gr.Info("Installing sd-scripts: the log is under 'sd-scripts installer log'.")
+        return record.id
+
+    @ui_errors
+    def status(job_id: str | None) -> str:
+        return _trainer_status(services)
+
+    trainer.install.click(install, None, install_view.job_id, api_name="training_install")
+    install_view.status.change(status, install_view.job_id, trainer.status, api_visibility="private", **QUIET)
+
+
+def _wire_check_and_start(
+    services: Services, setup: Setup, form: ConfigForm, check: Check, view: JobView
+) -> Any:
+    """Check and Start; returns the Start event (the run panel chains its refresh to it)."""
+
+    @ui_errors
+    def run_check(dataset: str | None, trigger: str, *values: Any) -> tuple[str, ...]:
+        if not dataset:
+            raise gr.Error("Pick a dataset first (create one in the Datasets tab).")
+        config = form.config(values)
+        result = services.training.check(
+            config, dataset, trigger=trigger.strip() or None, gpu_available=bool(detect_gpus())
+        )
+        return (doctor_markdown(result), *preview_texts(result.preview))
+
+    @ui_errors
+    def start(dataset: str | None, trigger: str, *values: Any) -> str:
+        if not dataset:
+            raise gr.Error("Pick a dataset first (create one in the Datasets tab).")
+        config = form.config(values)
+        launch = services.training.start(
+            config, dataset, trigger=trigger.strip() or None, gpu_available=bool(detect_gpus())
+        )
+        gr.Info(f"Started: {launch.job.title}")
+        return launch.job.id  # the run panel's refresh then lists it in the runs dropdown
+
+    inputs = [setup.dataset, setup.trigger, *form.components]
+    previews = [check.doctor, check.train_toml, check.dataset_toml, check.prompts, check.command]
+    check.button.click(run_check, inputs, previews, api_name="training_check")
+    return check.start.click(start, inputs, view.job_id, api_name="training_start")
+
+
+def _wire_load(
+    services: Services,
+    demo: gr.Blocks,
+    trainer: Trainer,
+    setup: Setup,
+    form: ConfigForm,
+    saved: gr.Dropdown,
+    runs: gr.Dropdown,
+    sync: tuple[list[Any], list[Any]],
+    default_preset: str | None,
+) -> None:
+    """A fresh page: status lines, lists, and the form filled with the preset that suits this machine."""
+
+    @ui_errors
+    def load(current: str | None) -> list[Any]:
+        values = (
+            form.values(load_preset(default_preset)) if default_preset else [gr.skip()] * len(form.fields)
+        )
+        lists = [dataset_dropdown(services, current), saved_choices(services)]
+        active = newest_active(services, [JobKind.TRAIN]) or None
+        status = [_trainer_status(services), gpu_markdown(detect_gpus())]
+        return [*status, *lists, run_choices(services, active), *values]
+
+    outputs = [trainer.status, trainer.gpu, setup.dataset, saved, runs, *form.components]
+    demo.load(load, setup.dataset, outputs, api_visibility="private", **QUIET).success(
+        sync_handler(services), *sync, api_visibility="private", **QUIET
+    )
+
+    @ui_errors
+    def refresh(current: str | None) -> Any:
+        return dataset_dropdown(services, current)
+
+    setup.refresh.click(refresh, setup.dataset, setup.dataset, api_name="training_datasets", **QUIET).success(
+        sync_handler(services), *sync, api_visibility="private", **QUIET
+    )

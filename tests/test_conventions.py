@@ -102,3 +102,19 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert "./run.sh" in head and "./test.sh" in head
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "./test.sh" in ci
+
+
+def test_every_public_api_name_is_in_the_readme(tmp_path: Path) -> None:
+    from lora_studio.core.settings import Settings
+    from lora_studio.services import build_services
+    from lora_studio.ui import build_ui
+
+    config = build_ui(build_services(Settings(workspace=tmp_path))).get_config_file()
+    names = {
+        dependency["api_name"]
+        for dependency in config["dependencies"]
+        if dependency.get("api_name") and dependency.get("api_visibility", "public") == "public"
+    }
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert names, "the app declares no API names"
+    assert sorted(name for name in names if f"`/{name}`" not in readme) == []

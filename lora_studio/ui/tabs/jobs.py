@@ -44,7 +44,10 @@ def build(services: Services) -> JobsTab:
     table = gr.Dataframe(
         headers=HEADERS, value=[], interactive=False, elem_id="jobs-table", label="All jobs", max_height=400
     )
-    timer = gr.Timer(2.0)
+    # Each table update costs the browser tens of milliseconds in an app this size: poll gently and
+    # send nothing when nothing changed.
+    timer = gr.Timer(3.0)
+    shown = gr.State("")
     tab = JobsTab(table, select, status, progress, log)
 
     @ui_errors
@@ -83,10 +86,19 @@ def build(services: Services) -> JobsTab:
             raise gr.Error("Select a job first.")
         return gr.File(value=str(services.jobs.log_copy(job_id)), visible=True)
 
+    @ui_errors
+    def poll_list(current: str | None, last: str) -> tuple[Any, Any, str]:
+        rows = services.jobs.rows()
+        digest = repr(rows)
+        if digest == last:
+            return gr.skip(), gr.skip(), last
+        table_rows, dropdown = refresh_list(current)
+        return table_rows, dropdown, digest
+
     list_outputs = [table, select]
     hidden: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
     refresh.click(refresh_list, select, list_outputs, api_name="jobs_list", **hidden)
-    timer.tick(refresh_list, select, list_outputs, api_visibility="private", **hidden)
+    timer.tick(poll_list, [select, shown], [table, select, shown], api_visibility="private", **hidden)
     select.change(follow, select, [log, progress, status], api_name="job_follow", **hidden)
     log.change(None, js=PIN_LOG_JS, queue=False)
     stop.click(stop_job, select, status, api_name="job_stop", **hidden).then(

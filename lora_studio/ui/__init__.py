@@ -1,6 +1,7 @@
 """The Gradio UI: one tab per area, composed here; each tab module owns its components and handlers.
 
-A feature tab is a module ``lora_studio.ui.tabs.<id>`` with ``build(services, demo) -> None``; until
+A feature tab is a module ``lora_studio.ui.tabs.<id>`` with ``build(services, demo, tab) -> None`` (``tab``
+lets it refresh its lists when a person opens it, e.g. after creating a dataset elsewhere); until
 an area's module exists, its tab says that part is not available yet.
 """
 
@@ -58,7 +59,7 @@ def _header(services: Services) -> None:
         )
 
 
-def _feature_tab(services: Services, demo: gr.Blocks, tab_id: str, purpose: str) -> None:
+def _feature_tab(services: Services, demo: gr.Blocks, tab: gr.Tab, tab_id: str, purpose: str) -> None:
     try:
         module = importlib.import_module(f"lora_studio.ui.tabs.{tab_id}")
     except ModuleNotFoundError as error:
@@ -66,7 +67,7 @@ def _feature_tab(services: Services, demo: gr.Blocks, tab_id: str, purpose: str)
             raise
         gr.Markdown(f"This part of LoRA Studio ({purpose}) is not available in this version yet.")
         return
-    module.build(services, demo)
+    module.build(services, demo, tab)
 
 
 def build_ui(services: Services) -> gr.Blocks:
@@ -75,8 +76,8 @@ def build_ui(services: Services) -> gr.Blocks:
         _header(services)
         with gr.Tabs(elem_id="main-tabs"):
             for tab_id, label, purpose in FEATURE_TABS:
-                with gr.Tab(label, id=tab_id, elem_id=f"tab-{tab_id}"):
-                    _feature_tab(services, demo, tab_id, purpose)
+                with gr.Tab(label, id=tab_id, elem_id=f"tab-{tab_id}") as tab:
+                    _feature_tab(services, demo, tab, tab_id, purpose)
             with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs"):
                 jobs = jobs_tab.build(services)
         # A reload (or an app restart) re-attaches: the newest running job is selected, which starts its stream.

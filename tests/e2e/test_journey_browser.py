@@ -100,7 +100,7 @@ def test_the_whole_journey(chromium, tmp_path: Path, output_dir: Path) -> None: 
 
         # 2. Tagging, its log streaming live.
         page.click("#tab-tagging-button")
-        page.click("#tagging-refresh")  # the dataset made a moment ago joins the list
+        # Opening the tab refreshed its lists: the dataset made a moment ago is there, no Refresh needed.
         pick(page, "tagging-dataset", "journey")
         fill(page, "tagging-model-path", str(tagger))
         fill(page, "tagging-trigger-words", "ohwx")
@@ -114,7 +114,6 @@ def test_the_whole_journey(chromium, tmp_path: Path, output_dir: Path) -> None: 
 
         # 3. Edit one caption by hand.
         page.click("#tab-captions-button")
-        page.click("#captions-refresh")  # the only dataset is picked by itself
         wait_text(page, "#captions-position", "photo00.png")
         fill(page, "captions-text", "ohwx, hero, red background, hand edited")
         page.click("#captions-save")
@@ -131,7 +130,6 @@ def test_the_whole_journey(chromium, tmp_path: Path, output_dir: Path) -> None: 
         pick(page, "training-base", "tiny-sd15")
         pick(page, "training-preset", "sd15-cpu-smoke")
         page.click("#training-load-preset")
-        page.click("#training-refresh")
         pick(page, "training-dataset", "journey")
         fill(page, "training-trigger", "ohwx")
         set_number(page, "max train steps", "120")

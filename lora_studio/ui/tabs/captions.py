@@ -29,7 +29,7 @@ CONFIRM_UNDO_JS = """(dataset, ...rest) => (dataset && confirm(
 )) ? [dataset, ...rest] : [null, ...rest]"""
 
 
-def build(services: Services, demo: gr.Blocks) -> None:
+def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     gr.Markdown(
         "Edit captions one by one or thousands at once. Moving to another image, page or filter saves an "
         "edit you made first; every bulk operation can be undone."
@@ -47,6 +47,8 @@ def build(services: Services, demo: gr.Blocks) -> None:
 
     demo.load(handlers.refresh, None, browser.dataset, **PRIVATE, **QUIET)
     _wire_browser(handlers, browser, then_panels)
+    # Opening the tab refreshes the dataset list (a dataset made elsewhere appears); the editor stays.
+    tab.select(handlers.refresh, browser.dataset, browser.dataset, **PRIVATE, **QUIET)
     _wire_editor(handlers, browser, then_panels)
     _wire_bulk(handlers, browser, ops, then_panels)
     _wire_tags(handlers, browser, tag_parts, then_panels)

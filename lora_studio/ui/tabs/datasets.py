@@ -54,7 +54,7 @@ class OverviewParts:
     table: gr.Dataframe
 
 
-def build(services: Services, demo: gr.Blocks) -> None:
+def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     with gr.Row(equal_height=True):
         # Custom values: API callers name datasets made after this page was built; the service checks names.
         picker = gr.Dropdown(

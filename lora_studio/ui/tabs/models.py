@@ -34,7 +34,7 @@ from lora_studio.ui.tabs.models_layout import (
 QUIET: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
 
 
-def build(services: Services, demo: gr.Blocks) -> None:
+def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     gr.Markdown(
         "Get base models, VAEs and text encoders onto this machine. Downloads run as jobs (also listed "
         "in the Jobs tab); finished files appear under **Local models** and in the Training tab."

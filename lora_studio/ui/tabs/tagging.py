@@ -53,7 +53,7 @@ class Result:
     top_tags: gr.Dataframe
 
 
-def build(services: Services, demo: gr.Blocks) -> None:
+def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     gr.Markdown(
         "Tag a dataset's images with a WD14 tagger: one caption file next to each image. The run is a "
         "background job (also listed in the Jobs tab); a page reload picks it up again."
@@ -64,7 +64,7 @@ def build(services: Services, demo: gr.Blocks) -> None:
     view = build_job_view(services, PREFIX, lines=12)
     gr.Markdown("### Result")
     result = _result_section()
-    _wire_picker(services, picker)
+    _wire_picker(services, picker, tab)
     _wire_start(services, picker, form, start, view, result)
     _wire_job_end(services, picker, view, result)
     reattach(demo, services, view, [JobKind.TAG])
@@ -155,7 +155,7 @@ def concept_choices(services: Services, dataset: str | None, ticked: list[str] |
 # --- events --------------------------------------------------------------------------------------------
 
 
-def _wire_picker(services: Services, picker: Picker) -> None:
+def _wire_picker(services: Services, picker: Picker, tab: gr.Tab) -> None:
     @ui_errors
     def refresh(current: str | None) -> tuple[Any, Any]:
         return dataset_choices(services, current), gr.Dropdown(choices=services.tagging.model_choices())
@@ -167,6 +167,8 @@ def _wire_picker(services: Services, picker: Picker) -> None:
     picker.refresh.click(
         refresh, picker.dataset, [picker.dataset, picker.model], api_name="tagging_datasets", **QUIET
     )
+    # Opening the tab refreshes the lists too: a dataset made a moment ago in the Datasets tab is there.
+    tab.select(refresh, picker.dataset, [picker.dataset, picker.model], api_visibility="private", **QUIET)
     picker.dataset.change(pick_dataset, picker.dataset, picker.concepts, api_name="tagging_concepts", **QUIET)
 
 

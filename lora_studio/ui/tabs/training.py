@@ -38,7 +38,7 @@ from lora_studio.ui.tabs.training_run import run_choices, wire_run_panel
 QUIET: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
 
 
-def build(services: Services, demo: gr.Blocks) -> None:
+def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     gpus = detect_gpus()
     presets = services.training.preset_menu(gpus)
     trainer = trainer_row()
@@ -63,6 +63,21 @@ def build(services: Services, demo: gr.Blocks) -> None:
     reattach(demo, services, install_view, [JobKind.INSTALL])
     _wire_load(
         services, demo, trainer, setup, form, configs.saved, runs, sync, presets[0].name if presets else None
+    )
+    _refresh_on_open(services, tab, setup, sync)
+
+
+def _refresh_on_open(
+    services: Services, tab: gr.Tab, setup: Setup, sync: tuple[list[Any], list[Any]]
+) -> None:
+    """Opening the tab refreshes the datasets and models (one made a moment ago in another tab is there)."""
+
+    @ui_errors
+    def refresh(current: str | None) -> Any:
+        return dataset_dropdown(services, current)
+
+    tab.select(refresh, setup.dataset, setup.dataset, api_visibility="private", **QUIET).success(
+        sync_handler(services), *sync, api_visibility="private", **QUIET
     )
 
 

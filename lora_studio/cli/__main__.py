@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
+from lora_studio.cli import captions, datasets, jobs, models, tagging, training
 from lora_studio.core.errors import LoraStudioError
 from lora_studio.core.settings import Settings, add_arguments, load_settings
 
-# Area modules that add their own sub-commands when present (each has register(subparsers)).
-AREA_MODULES = ("jobs", "datasets", "tagging", "captions", "training", "models")
+# Each area adds its own sub-commands (register(subparsers)).
+AREA_MODULES = (jobs, datasets, tagging, captions, training, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,13 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = subparsers.add_parser("serve", help="start the web app (same flags as app.py)")
     add_arguments(serve)
     serve.set_defaults(func=_serve)
-    for name in AREA_MODULES:
-        try:
-            module = importlib.import_module(f"lora_studio.cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name == f"lora_studio.cli.{name}":
-                continue  # that area has no command line yet
-            raise
+    for module in AREA_MODULES:
         module.register(subparsers)
     return parser
 

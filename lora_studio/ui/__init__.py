@@ -1,13 +1,10 @@
 """The Gradio UI: one tab per area, composed here; each tab module owns its components and handlers.
 
-A feature tab is a module ``lora_studio.ui.tabs.<id>`` with ``build(services, demo, tab) -> None`` (``tab``
-lets it refresh its lists when a person opens it, e.g. after creating a dataset elsewhere); until
-an area's module exists, its tab says that part is not available yet.
+A feature tab is a module in ``lora_studio.ui.tabs`` with ``build(services, demo, tab) -> None`` (``tab``
+lets it refresh its lists when a person opens it, e.g. after creating a dataset elsewhere).
 """
 
 from __future__ import annotations
-
-import importlib
 
 import gradio as gr
 
@@ -16,7 +13,12 @@ from lora_studio.core.sizes import format_size
 from lora_studio.services import Services
 from lora_studio.services.system import hardware_summary
 from lora_studio.ui.streaming import REGISTRY
+from lora_studio.ui.tabs import captions as captions_tab
+from lora_studio.ui.tabs import datasets as datasets_tab
 from lora_studio.ui.tabs import jobs as jobs_tab
+from lora_studio.ui.tabs import models as models_tab
+from lora_studio.ui.tabs import tagging as tagging_tab
+from lora_studio.ui.tabs import training as training_tab
 
 CSS = """
 .ls-progress-track { height: 10px; background: var(--neutral-200); border-radius: 5px; overflow: hidden; }
@@ -26,13 +28,13 @@ CSS = """
 .ls-banner { padding: 6px 10px; border-radius: 6px; background: var(--color-accent-soft); }
 """
 
-# (tab id, label, what it will do: shown while the area's tab module does not exist yet)
+# (tab id, label, module); the Jobs tab comes last and is composed by hand (the page load needs it).
 FEATURE_TABS = (
-    ("datasets", "Datasets", "create datasets, upload images and zips, browse and check them"),
-    ("tagging", "Tagging", "WD14 auto-tagging as a background job"),
-    ("captions", "Captions", "edit one caption or thousands at once, with undo"),
-    ("training", "Training", "configure, preview the Kohya TOML, start and watch a run"),
-    ("models", "Models", "download and manage base models, VAEs and text encoders"),
+    ("datasets", "Datasets", datasets_tab),
+    ("tagging", "Tagging", tagging_tab),
+    ("captions", "Captions", captions_tab),
+    ("training", "Training", training_tab),
+    ("models", "Models", models_tab),
 )
 
 
@@ -59,25 +61,14 @@ def _header(services: Services) -> None:
         )
 
 
-def _feature_tab(services: Services, demo: gr.Blocks, tab: gr.Tab, tab_id: str, purpose: str) -> None:
-    try:
-        module = importlib.import_module(f"lora_studio.ui.tabs.{tab_id}")
-    except ModuleNotFoundError as error:
-        if error.name != f"lora_studio.ui.tabs.{tab_id}":
-            raise
-        gr.Markdown(f"This part of LoRA Studio ({purpose}) is not available in this version yet.")
-        return
-    module.build(services, demo, tab)
-
-
 def build_ui(services: Services) -> gr.Blocks:
     """The whole app as one Blocks; ``lora_studio.ui.launch.serve`` serves it."""
     with gr.Blocks(title="LoRA Studio", delete_cache=(3600, 86400)) as demo:
         _header(services)
         with gr.Tabs(elem_id="main-tabs"):
-            for tab_id, label, purpose in FEATURE_TABS:
+            for tab_id, label, module in FEATURE_TABS:
                 with gr.Tab(label, id=tab_id, elem_id=f"tab-{tab_id}") as tab:
-                    _feature_tab(services, demo, tab, tab_id, purpose)
+                    module.build(services, demo, tab)
             with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs"):
                 jobs = jobs_tab.build(services)
         # A reload (or an app restart) re-attaches: the newest running job is selected, which starts its stream.

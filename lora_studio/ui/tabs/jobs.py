@@ -10,7 +10,7 @@ import gradio as gr
 from lora_studio.services import Services
 from lora_studio.services.jobs import JobRow
 from lora_studio.ui.errors import ui_errors
-from lora_studio.ui.job_view import PIN_LOG_JS
+from lora_studio.ui.job_view import PIN_LOG_JS, STREAM_EVENT
 from lora_studio.ui.streaming import follow_job
 
 CHANNEL = "jobs"
@@ -96,7 +96,7 @@ def build(services: Services) -> JobsTab:
         return table_rows, dropdown, digest
 
     list_outputs = [table, select]
-    hidden: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
+    hidden = STREAM_EVENT
     refresh.click(refresh_list, select, list_outputs, api_name="jobs_list", **hidden)
     timer.tick(poll_list, [select, shown], [table, select, shown], api_visibility="private", **hidden)
     select.change(follow, select, [log, progress, status], api_name="job_follow", **hidden)

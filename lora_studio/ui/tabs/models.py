@@ -31,7 +31,7 @@ from lora_studio.ui.tabs.models_layout import (
     token_section,
 )
 
-QUIET: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
+QUIET = STREAM_EVENT  # background events: no spinner, never queued behind each other
 
 
 def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:

@@ -30,7 +30,7 @@ from lora_studio.ui.tabs.tagging_result import (
     result_outputs,
 )
 
-QUIET: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
+QUIET = STREAM_EVENT  # background events: no spinner, never queued behind each other
 MODEL_INFO = (
     "Or type a Hugging Face repo id (owner/name) or the path of a local folder holding model.onnx and "
     "selected_tags.csv; when filled, it is used instead of the list."

@@ -16,6 +16,7 @@ from lora_studio.services import Services
 from lora_studio.services.system import detect_gpus
 from lora_studio.ui.binding import ConfigForm, build_config_form
 from lora_studio.ui.errors import ui_errors
+from lora_studio.ui.job_view import STREAM_EVENT as QUIET
 from lora_studio.ui.job_view import JobView, build_job_view, newest_active, reattach
 from lora_studio.ui.tabs.datasets_common import dataset_dropdown
 from lora_studio.ui.tabs.training_configs import saved_choices, wire_configs
@@ -34,8 +35,6 @@ from lora_studio.ui.tabs.training_layout import (
 )
 from lora_studio.ui.tabs.training_models import sync_handler, wire_model_pickers
 from lora_studio.ui.tabs.training_run import run_choices, wire_run_panel
-
-QUIET: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None}
 
 
 def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
@@ -64,18 +63,20 @@ def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     _wire_load(
         services, demo, trainer, setup, form, configs.saved, runs, sync, presets[0].name if presets else None
     )
-    _refresh_on_open(services, tab, setup, sync)
+    _wire_refresh(services, tab, setup, sync)
 
 
-def _refresh_on_open(
-    services: Services, tab: gr.Tab, setup: Setup, sync: tuple[list[Any], list[Any]]
-) -> None:
-    """Opening the tab refreshes the datasets and models (one made a moment ago in another tab is there)."""
+def _wire_refresh(services: Services, tab: gr.Tab, setup: Setup, sync: tuple[list[Any], list[Any]]) -> None:
+    """The Refresh button and opening the tab both refresh the datasets and models (one made a moment
+    ago in another tab is then there)."""
 
     @ui_errors
     def refresh(current: str | None) -> Any:
         return dataset_dropdown(services, current)
 
+    setup.refresh.click(refresh, setup.dataset, setup.dataset, api_name="training_datasets", **QUIET).success(
+        sync_handler(services), *sync, api_visibility="private", **QUIET
+    )
     tab.select(refresh, setup.dataset, setup.dataset, api_visibility="private", **QUIET).success(
         sync_handler(services), *sync, api_visibility="private", **QUIET
     )
@@ -158,13 +159,5 @@ def _wire_load(
 
     outputs = [trainer.status, trainer.gpu, setup.dataset, saved, runs, *form.components]
     demo.load(load, setup.dataset, outputs, api_visibility="private", **QUIET).success(
-        sync_handler(services), *sync, api_visibility="private", **QUIET
-    )
-
-    @ui_errors
-    def refresh(current: str | None) -> Any:
-        return dataset_dropdown(services, current)
-
-    setup.refresh.click(refresh, setup.dataset, setup.dataset, api_name="training_datasets", **QUIET).success(
         sync_handler(services), *sync, api_visibility="private", **QUIET
     )

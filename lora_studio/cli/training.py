@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     start = commands.add_parser(
         "start",
         help="start training (same arguments as render); prints the job id",
-        description="Check, write the run folder under outputs/ and start the training job. Returns at "
+        description="Check, write the run folder (runs/<job id>/) and start the training job, whose LoRA "
+        "files go under outputs/. Returns at "
         "once with the job id unless --wait is given.",
     )
     _add_config_arguments(start)
@@ -183,6 +184,7 @@ def start_command(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(launch.job.id)
     print(f"run folder: {launch.run_dir}", file=sys.stderr)
+    print(f"LoRA files and samples: {launch.output_dir}", file=sys.stderr)
     if not args.wait:
         return 0
     return follow_until_done(training, launch.job.id)

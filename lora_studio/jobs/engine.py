@@ -8,15 +8,17 @@ repairs records whose supervisor died (machine restart, ``kill -9``).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lora_studio
 from lora_studio.core.errors import JobStartFailed, JobStateError
-from lora_studio.core.types import JobStatus
+from lora_studio.core.types import JobKind, JobStatus
 from lora_studio.jobs import processes
 from lora_studio.jobs.liveness import supervisor_alive
 from lora_studio.jobs.model import JobRecord, JobSpec
@@ -44,8 +46,10 @@ class JobEngine:
         self.python = python
         self.stop_grace_s = stop_grace_s
 
-    def submit(self, spec: JobSpec) -> JobRecord:
+    def submit(self, spec: JobSpec, *, job_id: str | None = None) -> JobRecord:
         """Record ``spec`` as a queued job and start its supervisor; returns at once.
+
+        ``job_id`` is one from ``reserve`` (see ``submit_prepared``).
 
         Raises:
             JobStartFailed: the supervisor process could not be started.
@@ -53,7 +57,7 @@ class JobEngine:
         base_env = package_env_overrides() if spec.imports_lora_studio else {}
         public_env, secret_env = split_secrets({**base_env, **spec.env})
         record = self.store.create(
-            spec.model_copy(update={"env": public_env}), stop_grace_s=self.stop_grace_s
+            spec.model_copy(update={"env": public_env}), stop_grace_s=self.stop_grace_s, job_id=job_id
         )
         run_dir = self.store.run_dir(record.id)
         if secret_env:
@@ -75,6 +79,22 @@ class JobEngine:
         # Reap the supervisor when it exits so the app never collects zombies.
         threading.Thread(target=supervisor.wait, daemon=True, name=f"reap-{record.id}").start()
         return record
+
+    def submit_prepared(self, kind: JobKind, build: Callable[[str, Path], JobSpec]) -> JobRecord:
+        """Reserve a job id and its folder, let ``build(job_id, folder)`` fill the folder and return the
+        spec, then submit it. The job's files (a training run's bundle) thus live in its own ``runs/<id>/``.
+
+        Raises:
+            whatever ``build`` raises (the reserved folder is removed first), JobStartFailed.
+        """
+        job_id = self.store.reserve(kind.value)
+        folder = self.store.run_dir(job_id)
+        try:
+            spec = build(job_id, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # no half-prepared folder without a record
+            raise
+        return self.submit(spec, job_id=job_id)
 
     def get(self, job_id: str) -> JobRecord:
         return self.store.get(job_id)

@@ -50,7 +50,9 @@ def _scan_fail_patterns(log_path: Path, rules: SuccessRules) -> str | None:
 
 def _missing_outputs(cwd: Path, rules: SuccessRules) -> str | None:
     for pattern in rules.require_files:
-        if not glob.glob(glob.escape(str(cwd)) + "/" + pattern):
+        # Relative patterns are under the job's cwd; absolute ones (already glob-escaped) stand alone.
+        full = pattern if pattern.startswith("/") else glob.escape(str(cwd)) + "/" + pattern
+        if not glob.glob(full):
             return f"finished without writing its expected output ({pattern})"
     return None
 

@@ -49,13 +49,31 @@ class JobStore:
     def log_path(self, job_id: str) -> Path:
         return self.run_dir(job_id) / LOG_FILE
 
-    def create(self, spec: JobSpec, *, stop_grace_s: float) -> JobRecord:
+    def reserve(self, kind: str) -> str:
+        """A new job id whose folder exists but holds no record yet; ``create(job_id=...)`` completes it.
+
+        Until then ``list_jobs`` does not see it, so a caller can fill the folder first.
+        """
+        for _attempt in range(5):
+            job_id = new_job_id(kind)
+            try:
+                self.run_dir(job_id).mkdir(parents=True)
+                return job_id
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"no free job id for {kind} in {self.runs_dir}")
+
+    def create(self, spec: JobSpec, *, stop_grace_s: float, job_id: str | None = None) -> JobRecord:
+        """Write a new queued record (into the folder of a reserved ``job_id``, if given)."""
         now = time.time()
         record = JobRecord(
-            id=new_job_id(spec.kind.value, now), spec=spec, created_at=now, stop_grace_s=stop_grace_s
+            id=job_id or new_job_id(spec.kind.value, now),
+            spec=spec,
+            created_at=now,
+            stop_grace_s=stop_grace_s,
         )
         folder = self.run_dir(record.id)
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=job_id is not None)
         (folder / LOG_FILE).touch()
         write_json_atomic(folder / JOB_FILE, record.model_dump(mode="json"))
         return record

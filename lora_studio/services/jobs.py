@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lora_studio.core.types import JobStatus
+from lora_studio.core.types import JobKind, JobStatus
 from lora_studio.jobs.engine import JobEngine
 from lora_studio.jobs.follow import LogFollower
 from lora_studio.jobs.model import JobRecord, JobSpec
@@ -79,6 +80,10 @@ class JobsService:
 
     def submit(self, spec: JobSpec) -> JobRecord:
         return self.engine.submit(spec)
+
+    def submit_prepared(self, kind: JobKind, build: Callable[[str, Path], JobSpec]) -> JobRecord:
+        """Submit a job whose files ``build(job_id, folder)`` writes into its own run folder first."""
+        return self.engine.submit_prepared(kind, build)
 
     def get(self, job_id: str) -> JobRecord:
         return self.engine.get(job_id)

@@ -109,6 +109,14 @@ def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_d
         page.wait_for_function(LOSS_POINTS_JS, arg=3, timeout=30000)
         page.wait_for_selector("#training-loss canvas, #training-loss svg")
         page.screenshot(path=str(output_dir / "training-running.png"), full_page=True)
+        page.reload()  # a fresh page re-attaches and shows the running run's own config, not a preset
+        page.click("#tab-training-button")
+        wait_text(page, "training-status", "running")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('input[type=number]')].some(i => i.value === '200')"
+        )
+        assert page.get_by_label("max train steps", exact=True).input_value() == "200"
+        assert page.input_value("#training-dataset input") == "demo"
         page.click("#training-stop")
         wait_text(page, "training-status", "stopped")
         assert "steps:" in page.input_value("#training-log textarea")
@@ -131,12 +139,12 @@ def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_d
         page.click("#training-lora-download")
         link = page.wait_for_selector("#training-lora-file a[href]")
         response = page.request.get(str(link.get_attribute("href")))
-        files = sorted((workspace / "outputs").glob("smoke_lora-*/output/smoke_lora.safetensors"))
+        files = sorted((workspace / "outputs").glob("smoke_lora-*/smoke_lora.safetensors"))
         assert len(files) == 1 and response.ok and response.body() == files[0].read_bytes()
         page.screenshot(path=str(output_dir / "training.png"), full_page=True)
 
         page.click("#training-resume")  # the run saved its state: continue from it as a new job
-        page.wait_for_function("document.querySelector('#training-runs input').value.includes('(resume1)')")
+        page.wait_for_function("document.querySelector('#training-runs input').value.includes('(resumes ')")
         wait_text(page, "training-status", "succeeded", timeout=60000)
         assert "resume training from local state" in page.input_value("#training-log textarea")
 

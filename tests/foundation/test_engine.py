@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import subprocess
@@ -102,6 +103,44 @@ def test_missing_expected_output_is_a_failure(engine: JobEngine) -> None:
     done = engine.wait(engine.submit(spec("print('done')", success=rules)).id, timeout=30)
     assert done.status == JobStatus.FAILED
     assert "*.safetensors" in (done.reason or "")
+
+
+def test_an_absolute_expected_output_is_checked_where_it_points(engine: JobEngine, tmp_path: Path) -> None:
+    out = tmp_path / "out [1]"  # glob characters in the folder name are escaped by the caller
+    out.mkdir()
+    rules = SuccessRules(require_files=(f"{glob.escape(str(out))}/*.safetensors",))
+    code = f"open({str(out / 'x.safetensors')!r}, 'w').close()"
+    assert engine.wait(engine.submit(spec(code, success=rules)).id, timeout=30).status == JobStatus.SUCCEEDED
+    (out / "x.safetensors").unlink()
+    assert engine.wait(engine.submit(spec("pass", success=rules)).id, timeout=30).status == JobStatus.FAILED
+
+
+def test_a_prepared_job_writes_its_files_into_its_own_run_folder_first(engine: JobEngine) -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def build(job_id: str, folder: Path):  # type: ignore[no-untyped-def]
+        seen.append((job_id, any(record.id == job_id for record in engine.list_jobs())))
+        (folder / "bundle.toml").write_text("x = 1\n")
+        return spec("import pathlib; print(pathlib.Path('bundle.toml').read_text())").model_copy(
+            update={"cwd": str(folder)}
+        )
+
+    record = engine.submit_prepared(JobKind.OTHER, build)
+    assert seen == [(record.id, False)]  # not listed while being prepared
+    done = engine.wait(record.id, timeout=30)
+    assert done.status == JobStatus.SUCCEEDED, done.reason
+    assert "x = 1" in engine.log_path(record.id).read_text()
+    assert (engine.store.run_dir(record.id) / "bundle.toml").is_file()
+
+
+def test_a_prepared_job_whose_build_fails_leaves_nothing(engine: JobEngine) -> None:
+    def build(job_id: str, folder: Path):  # type: ignore[no-untyped-def]
+        (folder / "half.toml").write_text("")
+        raise ValueError("render failed")
+
+    with pytest.raises(ValueError, match="render failed"):
+        engine.submit_prepared(JobKind.OTHER, build)
+    assert engine.list_jobs() == [] and list(engine.store.runs_dir.iterdir()) == []
 
 
 def test_a_crash_reports_the_exception_line(engine: JobEngine) -> None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from lora_studio.config.launch import TrainerPaths
+from lora_studio.core.errors import InvalidInput
+from lora_studio.core.types import JobKind
+from lora_studio.jobs.model import JobRecord, JobSpec
 from lora_studio.services.training.bundle import new_run_name, sd_scripts_commit, versions, versions_argv
 from lora_studio.services.training.outputs import lora_files, read_prompts, sample_grid, saved_states
+from lora_studio.services.training.runs import AREA, run_folders
 
 SHA = "48d368fa557731ad0488c07304dfeba8c07910eb"
 
@@ -62,3 +67,20 @@ def test_lora_files_samples_and_states(tmp_path: Path) -> None:
     (out / "x-000001-state").mkdir()
     (out / "x-000001-state" / "train_state.json").write_text("{}")
     assert saved_states(out) == [out / "x-000001-state"]
+
+
+def test_run_folders_for_new_and_old_records_stay_inside_the_workspace(tmp_path: Path) -> None:
+    runs_dir, outputs_dir = tmp_path / "runs", tmp_path / "outputs"
+
+    def record(**meta: str) -> JobRecord:
+        spec = JobSpec(kind=JobKind.TRAIN, title="t", argv=("x",), meta={"area": AREA, **meta})
+        return JobRecord(id="20260101-000000-train-abcdef", spec=spec, created_at=0.0, stop_grace_s=1.0)
+
+    new = run_folders(record(output_dir=str(outputs_dir / "a-1")), runs_dir=runs_dir, outputs_dir=outputs_dir)
+    assert (new.bundle, new.output) == (runs_dir / "20260101-000000-train-abcdef", outputs_dir / "a-1")
+    # Records written before bundles moved to runs/<id>/ kept everything in outputs/<run>/.
+    old = run_folders(record(run_dir=str(outputs_dir / "a-0")), runs_dir=runs_dir, outputs_dir=outputs_dir)
+    assert (old.bundle, old.output) == (outputs_dir / "a-0", outputs_dir / "a-0" / "output")
+    for meta in ({"output_dir": "/etc"}, {"run_dir": str(tmp_path / "elsewhere")}, {}):
+        with pytest.raises(InvalidInput):
+            run_folders(record(**meta), runs_dir=runs_dir, outputs_dir=outputs_dir)

@@ -64,4 +64,4 @@ def test_two_real_steps_make_a_lora(tmp_path: Path) -> None:
     assert [point.step for point in training.loss(launch.job.id)] == [1, 2]
     versions = (launch.run_dir / VERSIONS_JSON).read_text()
     assert "48d368fa557731ad0488c07304dfeba8c07910eb" in versions and '"torch"' in versions
-    assert (launch.run_dir / "job_logs" / f"{launch.job.id}.log").is_file()
+    assert training.jobs.log_path(launch.job.id).parent == launch.run_dir

@@ -49,9 +49,13 @@ def test_launch_watch_outputs_and_resume(
     config = rich_config(sd15_model)
     launch = training.start(config, "demo", trigger="ohwx", gpu_available=False)
     assert finished(training, launch.job.id) is JobStatus.SUCCEEDED, training.jobs.tail(launch.job.id)
-    job_id, run_dir = launch.job.id, launch.run_dir
-    assert run_dir.parent == training.settings.outputs_dir.absolute()
+    job_id, run_dir, output_dir = launch.job.id, launch.run_dir, launch.output_dir
+    # The bundle lives beside the job's record and log; what the run makes, under outputs/.
+    assert run_dir == training.settings.runs_dir.absolute() / job_id
+    assert (run_dir / "job.json").is_file() and training.jobs.log_path(job_id).parent == run_dir
+    assert output_dir.parent == training.settings.outputs_dir.absolute()
     assert training.runs()[0].id == job_id and training.run_dir(job_id) == run_dir
+    assert training.output_dir(job_id) == output_dir
 
     progress = training.progress(job_id)
     assert (progress.step, progress.total, progress.epoch, progress.epochs) == (4, 4, 2, 2)
@@ -64,14 +68,14 @@ def test_launch_watch_outputs_and_resume(
     assert all(sorted(row.images) == [0, 1] and row.images[0].is_file() for row in grid.rows)
     loras = training.loras(job_id)
     assert [lora.label for lora in loras] == ["epoch 1", "final"]
-    assert loras[-1].path == run_dir / "output" / "smoke_lora.safetensors"
+    assert loras[-1].path == output_dir / "smoke_lora.safetensors"
     assert training.explain(job_id) is None
 
-    # The bundle: rendered files, exact argv, versions, manifest, and the log once the job ended.
+    # The bundle: rendered files, exact argv, versions, manifest, and the log.
     record = training.jobs.get(job_id)
     assert json.loads((run_dir / bundle.ARGV_JSON).read_text()) == list(record.argv)
     assert record.argv[1:3] == ("-m", "accelerate.commands.launch") and record.spec.cwd == str(run_dir)
-    assert 'output_dir = "' + str(run_dir / "output") + '"' in (run_dir / bundle.TRAIN_TOML).read_text()
+    assert 'output_dir = "' + str(output_dir) + '"' in (run_dir / bundle.TRAIN_TOML).read_text()
     assert "ohwx, a dog" in (run_dir / bundle.PROMPTS_TXT).read_text()
     assert 'family = "sd15"' in (run_dir / bundle.CONFIG_COPY).read_text()
     versions = json.loads((run_dir / bundle.VERSIONS_JSON).read_text())
@@ -84,23 +88,33 @@ def test_launch_watch_outputs_and_resume(
         and first["caption"] == "ohwx, red"
     )
     assert first["sha256"] == hashlib.sha256((good_dataset / first["path"]).read_bytes()).hexdigest()
-    assert (run_dir / bundle.JOB_LOGS_DIR / f"{job_id}.log").read_bytes() == training.jobs.log_path(
-        job_id
-    ).read_bytes()
-    assert bundle.read_run_info(run_dir).job_ids == [job_id]
+    info = bundle.read_run_info(run_dir)
+    assert (info.job_id, info.output_dir, info.resumes) == (job_id, str(output_dir), None)
 
     # The measured speed now feeds the doctor's time estimate.
     report = training.doctor(config, "demo", gpu_available=False)
     assert report.steps is not None and report.steps.estimate_s is not None
 
+    # A resume is a new job with its own bundle, writing into the same output folder.
     resumed = training.resume(job_id, gpu_available=False)
-    assert resumed.run_dir == run_dir and finished(training, resumed.job.id) is JobStatus.SUCCEEDED
-    state = run_dir / "output" / "smoke_lora-state"
-    assert f'resume = "{state}"' in (run_dir / "config.resume1.toml").read_text()
+    assert finished(training, resumed.job.id) is JobStatus.SUCCEEDED
+    assert resumed.run_dir == training.settings.runs_dir.absolute() / resumed.job.id != run_dir
+    assert resumed.output_dir == output_dir == training.output_dir(resumed.job.id)
+    state = output_dir / "smoke_lora-state"
+    assert f'resume = "{state}"' in (resumed.run_dir / bundle.TRAIN_TOML).read_text()
     assert "resume training from local state" in training.jobs.log_path(resumed.job.id).read_text()
-    info = bundle.read_run_info(run_dir)
-    assert info.job_ids == [job_id, resumed.job.id] and info.resumed_from == {resumed.job.id: str(state)}
+    info = bundle.read_run_info(resumed.run_dir)
+    assert (info.resumes, info.state) == (job_id, str(state))
     assert json.loads((run_dir / bundle.ARGV_JSON).read_text()) == list(record.argv)  # first job's files kept
+    # A resumed run can be resumed again (its config's own resume key is replaced, not stacked).
+    again = training.resume(resumed.job.id, gpu_available=False)
+    assert finished(training, again.job.id) is JobStatus.SUCCEEDED
+    assert training.loras(again.job.id)[-1].path == output_dir / "smoke_lora.safetensors"
+
+    # Deleting the jobs from the list removes their run folders, never the LoRA files.
+    for job in (again.job.id, resumed.job.id, job_id):
+        training.jobs.engine.delete(job)
+    assert not run_dir.exists() and (output_dir / "smoke_lora.safetensors").is_file()
 
 
 def test_stop_ends_the_whole_process_group(

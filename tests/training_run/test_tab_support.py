@@ -88,7 +88,7 @@ def test_samples_are_served_once_per_version_and_loras_download(
     names = [lora.path.name for lora in training.loras(job_id)]
     assert names == ["smoke_lora-000001.safetensors", "smoke_lora.safetensors"]
     copy = training.lora_download(job_id, "smoke_lora.safetensors")
-    assert copy.read_bytes() == (launch.run_dir / "output" / "smoke_lora.safetensors").read_bytes()
+    assert copy.read_bytes() == (launch.output_dir / "smoke_lora.safetensors").read_bytes()
     assert training.settings.workspace not in copy.parents
     with pytest.raises(NotFound):
         training.lora_download(job_id, "../../secret.safetensors")

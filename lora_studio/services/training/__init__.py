@@ -22,14 +22,12 @@ from lora_studio.config.training import TrainingConfig
 from lora_studio.core.errors import (
     ConfigInvalid,
     DatasetNotFound,
-    InvalidInput,
     JobStateError,
     NotFound,
-    PathEscape,
     PreflightFailed,
     TrainingStateNotFound,
 )
-from lora_studio.core.paths import child_path, ensure_inside, safe_name
+from lora_studio.core.paths import child_path, safe_name
 from lora_studio.core.settings import Settings
 from lora_studio.core.types import JobKind, JobStatus
 from lora_studio.jobs.follow import LogFollower
@@ -48,7 +46,7 @@ from lora_studio.services.training.installer import install_spec
 from lora_studio.services.training.outputs import LoraFile, LossPoint, SampleGrid
 from lora_studio.services.training.preview import CheckResult, Preview, check_run, preview_run
 from lora_studio.services.training.published import SampleImage, publish_samples
-from lora_studio.services.training.runs import Launch
+from lora_studio.services.training.runs import Launch, RunFolders, run_folders
 from lora_studio.services.training.steps import StepMath
 
 __all__ = [
@@ -128,6 +126,7 @@ class TrainingService:
             report,
             config,
             dataset_dir=self.dataset_dir(dataset),
+            runs_dir=self.settings.runs_dir.absolute(),
             outputs_dir=self.settings.outputs_dir.absolute(),
             trainer=self.trainer,
             gpu_available=gpu_available,
@@ -142,6 +141,7 @@ class TrainingService:
         return preview_run(
             config,
             dataset_dir=self.dataset_dir(dataset),
+            runs_dir=self.settings.runs_dir.absolute(),
             outputs_dir=self.settings.outputs_dir.absolute(),
             trainer=self.trainer,
             gpu_available=gpu_available,
@@ -224,7 +224,7 @@ class TrainingService:
         gpu_available: bool = True,
         preflight: bool = True,
     ) -> Launch:
-        """Check, write the run folder and submit the training job; returns at once.
+        """Check, write the job's run folder (the bundle) and submit the training job; returns at once.
 
         Raises:
             DatasetNotFound, ConfigInvalid (schema, launch rules, rendered keys), PreflightFailed (the
@@ -247,7 +247,8 @@ class TrainingService:
         )
 
     def resume(self, job_id: str, *, gpu_available: bool = True) -> Launch:
-        """Continue a finished run from its newest saved state, as a new job in the same run folder.
+        """Continue a finished run from its newest saved state, as a new job (with its own run folder)
+        that writes into the same output folder.
 
         Raises:
             JobStateError (still running), TrainingStateNotFound (no ``*-state`` folder: turn on
@@ -256,21 +257,21 @@ class TrainingService:
         record = self.jobs.get(job_id)
         if record.status.is_active:
             raise JobStateError(job_id, record.status.value, "resume")
-        run_dir = self.run_dir(job_id)
-        states = outputs.saved_states(run_dir / bundle.OUTPUT_DIR)
+        output_dir = self.output_dir(job_id)
+        states = outputs.saved_states(output_dir)
         if not states:
             raise TrainingStateNotFound(
                 job_id,
                 hint="Turn on saving.save_state (and save every N epochs or steps) to be able to resume.",
             )
-        info = bundle.read_run_info(run_dir)
-        config = runs.checked_config(self.config(job_id), gpu_available=gpu_available)
+        config = runs.checked_config(self.config(job_id, without_resume=True), gpu_available=gpu_available)
         return runs.resume_run(
             self.jobs,
-            run_dir=run_dir,
+            resumes=record,
+            output_dir=output_dir,
             state=states[-1],
             config=config,
-            dataset_dir=self.dataset_dir(info.dataset),
+            dataset_dir=self.dataset_dir(record.spec.meta.get("dataset", "")),
             trainer=self.trainer,
         )
 
@@ -289,20 +290,34 @@ class TrainingService:
         ]
 
     def run_dir(self, job_id: str) -> Path:
-        """The run folder of a training job (checked to lie in the outputs folder)."""
-        record = self.jobs.get(job_id)
-        folder = record.spec.meta.get("run_dir")
-        if record.kind is not JobKind.TRAIN or not folder:
-            raise InvalidInput(f"Job {job_id} is not a training run.")
-        try:
-            return ensure_inside(self.settings.outputs_dir, Path(folder))
-        except PathEscape:
-            raise InvalidInput(f"Job {job_id} points outside the outputs folder; refused.") from None
+        """The run folder of a training job: its bundle (TOMLs, argv, versions, manifest) and log.
 
-    def config(self, job_id: str) -> TrainingConfig:
-        """The TrainingConfig a run was started with (its own copy in the run folder)."""
+        Raises:
+            JobNotFound, InvalidInput (not a training run, or a record pointing outside the workspace).
+        """
+        return self._folders(job_id).bundle
+
+    def output_dir(self, job_id: str) -> Path:
+        """Where a training job's LoRA files, samples and saved states go (under ``outputs/``)."""
+        return self._folders(job_id).output
+
+    def _folders(self, job_id: str) -> RunFolders:
+        return run_folders(
+            self.jobs.get(job_id),
+            runs_dir=self.settings.runs_dir.absolute(),
+            outputs_dir=self.settings.outputs_dir.absolute(),
+        )
+
+    def config(self, job_id: str, *, without_resume: bool = False) -> TrainingConfig:
+        """The TrainingConfig a run was started with (its own copy in the run folder); with
+        ``without_resume``, minus the saved state a resumed run started from (what a new start wants)."""
         path = self.run_dir(job_id) / bundle.CONFIG_COPY
-        return config_from_toml(path.read_text("utf-8"), source=str(path))
+        config = config_from_toml(path.read_text("utf-8"), source=str(path))
+        if without_resume and "resume" in config.extra:
+            config = config.model_copy(
+                update={"extra": {k: v for k, v in config.extra.items() if k != "resume"}}
+            )
+        return config
 
     def progress(self, job_id: str) -> Progress:
         """Step/total, epoch, ETA, it/s and the latest loss, parsed from the log."""
@@ -316,24 +331,20 @@ class TrainingService:
 
     def samples(self, job_id: str) -> SampleGrid:
         """Sample images so far, as rows (epoch or step) x columns (prompt index)."""
-        run_dir = self.run_dir(job_id)
-        prompts = outputs.read_prompts(run_dir / bundle.PROMPTS_TXT)
-        return outputs.sample_grid(run_dir / bundle.OUTPUT_DIR / "sample", prompts)
+        folders = self._folders(job_id)
+        prompts = outputs.read_prompts(folders.bundle / bundle.PROMPTS_TXT)
+        return outputs.sample_grid(folders.output / bundle.SAMPLES_SUBDIR, prompts)
 
     def loras(self, job_id: str) -> list[LoraFile]:
         """Saved LoRA files (epoch/step checkpoints, then the final one) for download buttons."""
-        run_dir = self.run_dir(job_id)
-        self._keep_log(job_id, run_dir)
         name = self.jobs.get(job_id).spec.meta.get("output_name", "")
-        return outputs.lora_files(run_dir / bundle.OUTPUT_DIR, name)
+        return outputs.lora_files(self.output_dir(job_id), name)
 
     def explain(self, job_id: str) -> FailureExplanation | None:
         """A plain message with the fix for a failed run; None unless the run failed."""
         record = self.jobs.get(job_id)
         if record.status is not JobStatus.FAILED:
             return None
-        run_dir = self.run_dir(job_id)
-        self._keep_log(job_id, run_dir)
         try:
             config: TrainingConfig | None = self.config(job_id)
         except (OSError, ConfigInvalid):
@@ -364,7 +375,7 @@ class TrainingService:
         """A finished run with a saved state (what the Resume button needs)."""
         if self.jobs.get(job_id).status.is_active:
             return False
-        return bool(outputs.saved_states(self.run_dir(job_id) / bundle.OUTPUT_DIR))
+        return bool(outputs.saved_states(self.output_dir(job_id)))
 
     def sample_images(self, job_id: str) -> list[SampleImage]:
         """The samples grid as served copies (cache/thumbs/samples/<job id>/), captioned "epoch N · prompt i"."""
@@ -381,7 +392,3 @@ class TrainingService:
             if lora.path.name == file_name:
                 return export_file(lora.path)
         raise NotFound(file_name, hint=f"Run {job_id} has no saved LoRA file of that name.")
-
-    def _keep_log(self, job_id: str, run_dir: Path) -> None:
-        if not self.jobs.get(job_id).status.is_active:
-            bundle.keep_job_log(run_dir, job_id, self.jobs.log_path(job_id))

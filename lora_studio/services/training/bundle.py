@@ -1,9 +1,11 @@
-"""The run folder: everything needed to reproduce a training run, written before it starts.
+"""A training job's run folder, ``runs/<job id>/``: everything needed to reproduce it, written before it starts.
 
-``outputs/<run name>/`` holds the rendered TOMLs and prompts, our own config, the exact argv, the
-sd-scripts commit and the trainer venv's package versions, a dataset manifest (files, sizes,
-hashes, a captions snapshot), ``output/`` (LoRA files, samples, saved states) and, once a job has
-ended, a copy of its log under ``job_logs/``. ``run.json`` ties the folder to its jobs.
+Beside the job engine's record and log it holds the rendered TOMLs and prompts, our own config, the
+exact argv, the sd-scripts commit and the trainer venv's package versions, a dataset manifest (files,
+sizes, hashes, a captions snapshot) and ``run.json``. What the run makes (LoRA files, samples, saved
+states, TensorBoard logs) goes to ``outputs/<output name>-<time>/``, which outlives the job's record:
+deleting a job from the list never deletes a LoRA. A resumed job has its own run folder and writes
+into the same output folder as the run it continues.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import hashlib
 import json
 import re
 import shlex
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -43,7 +44,7 @@ VERSIONS_JSON = "versions.json"
 MANIFEST_JSON = "dataset_manifest.json"
 OUTPUT_DIR = "output"
 TENSORBOARD_DIR = "tensorboard"
-JOB_LOGS_DIR = "job_logs"
+SAMPLES_SUBDIR = "sample"  # sd-scripts writes sample images to <output_dir>/sample/
 # Package versions come from importlib.metadata inside the trainer venv: ~0.3 s, unlike `pip list`.
 _VERSIONS_CODE = (
     "import importlib.metadata as m, json, sys; "
@@ -54,19 +55,19 @@ _HASH_CHUNK = 1024 * 1024
 
 
 class RunInfo(BaseModel):
-    """``run.json``: which dataset and config a run folder belongs to, and the jobs that used it."""
+    """``run.json``: the dataset and output folder of one training job, and what a resume continues."""
 
     model_config = ConfigDict(extra="forbid")
 
-    version: Literal[1] = 1
-    name: str
+    version: Literal[2] = 2
+    job_id: str
     dataset: str
     family: ModelFamily
     output_name: str
+    output_dir: str
     created_at: float
-    job_ids: list[str] = Field(default_factory=list)
-    # The saved state each resumed job started from, by job id.
-    resumed_from: dict[str, str] = Field(default_factory=dict)
+    resumes: str | None = Field(default=None, description="the job whose saved state this one continues")
+    state: str | None = Field(default=None, description="that saved state folder")
 
 
 def new_run_name(output_name: str, now: float | None = None) -> str:
@@ -74,11 +75,11 @@ def new_run_name(output_name: str, now: float | None = None) -> str:
     return safe_name(f"{output_name}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}")
 
 
-def render_paths(run_dir: Path) -> RenderPaths:
-    """Where the trainer writes: everything inside the run folder (absolute, so the cwd never matters)."""
+def render_paths(run_dir: Path, output_dir: Path) -> RenderPaths:
+    """Where the trainer reads and writes (absolute, so the cwd never matters)."""
     return RenderPaths(
-        output_dir=str(run_dir / OUTPUT_DIR),
-        logging_dir=str(run_dir / TENSORBOARD_DIR),
+        output_dir=str(output_dir),
+        logging_dir=str(output_dir / TENSORBOARD_DIR),
         sample_prompts=str(run_dir / PROMPTS_TXT),
     )
 
@@ -94,38 +95,19 @@ def write_bundle(
     concepts: Sequence[Concept],
     trainer: TrainerPaths,
 ) -> None:
-    """Write every file of the bundle into the new, empty ``run_dir`` (atomic writes)."""
-    (run_dir / OUTPUT_DIR).mkdir()
-    write_rendered(run_dir, rendered, config, argv)
+    """Write every file of the bundle into the job's new ``run_dir`` (atomic writes)."""
+    write_text_atomic(run_dir / TRAIN_TOML, rendered.train_toml)
+    write_text_atomic(run_dir / DATASET_TOML, rendered.dataset_toml)
+    if rendered.prompts is not None:
+        write_text_atomic(run_dir / PROMPTS_TXT, rendered.prompts)
+    write_text_atomic(run_dir / CONFIG_COPY, config_to_toml(config))
+    write_json_atomic(run_dir / ARGV_JSON, list(argv))
+    write_text_atomic(run_dir / COMMAND_TXT, shlex.join(argv) + "\n")
     write_json_atomic(
         run_dir / MANIFEST_JSON, dataset_manifest(dataset_dir, concepts, config.dataset.caption_extension)
     )
     write_json_atomic(run_dir / VERSIONS_JSON, versions(trainer))
     write_json_atomic(run_dir / RUN_FILE, info.model_dump(mode="json"))
-
-
-def write_rendered(
-    run_dir: Path, rendered: RenderedRun, config: TrainingConfig, argv: Sequence[str], *, suffix: str = ""
-) -> None:
-    """The TOMLs, prompts, our config and the command; ``suffix`` keeps a resumed job's files apart."""
-    write_text_atomic(run_dir / _suffixed(TRAIN_TOML, suffix), rendered.train_toml)
-    write_text_atomic(run_dir / _suffixed(DATASET_TOML, suffix), rendered.dataset_toml)
-    if rendered.prompts is not None:
-        write_text_atomic(run_dir / PROMPTS_TXT, rendered.prompts)
-    write_text_atomic(run_dir / _suffixed(CONFIG_COPY, suffix), config_to_toml(config))
-    write_json_atomic(run_dir / _suffixed(ARGV_JSON, suffix), list(argv))
-    write_text_atomic(run_dir / _suffixed(COMMAND_TXT, suffix), shlex.join(argv) + "\n")
-
-
-def _suffixed(name: str, suffix: str) -> str:
-    if not suffix:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    return f"{stem}.{suffix}{dot}{ext}"
-
-
-def bundle_file(run_dir: Path, name: str, suffix: str = "") -> Path:
-    return run_dir / _suffixed(name, suffix)
 
 
 def dataset_manifest(
@@ -206,22 +188,3 @@ def sd_scripts_commit(checkout: Path) -> str | None:
 
 def read_run_info(run_dir: Path) -> RunInfo:
     return RunInfo.model_validate_json((run_dir / RUN_FILE).read_bytes())
-
-
-def update_run_info(run_dir: Path, change: Callable[[RunInfo], RunInfo]) -> RunInfo:
-    """Read-modify-write ``run.json`` (one app process starts a run's jobs, so no lock is needed)."""
-    info = change(read_run_info(run_dir))
-    write_json_atomic(run_dir / RUN_FILE, info.model_dump(mode="json"))
-    return info
-
-
-def keep_job_log(run_dir: Path, job_id: str, log_path: Path) -> Path | None:
-    """Copy a finished job's log into the bundle once (the run folder then stands on its own)."""
-    target = run_dir / JOB_LOGS_DIR / f"{job_id}.log"
-    if target.is_file() or not log_path.is_file():
-        return target if target.is_file() else None
-    target.parent.mkdir(exist_ok=True)
-    temporary = target.with_suffix(".log.tmp")
-    shutil.copyfile(log_path, temporary)
-    temporary.replace(target)
-    return target

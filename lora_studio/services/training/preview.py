@@ -1,8 +1,8 @@
 """What Start would run, shown before it runs: the training TOML, the dataset TOML, the sample prompts and
 the exact command, rendered by the same calls as a real start (``runs.start_run``) but written nowhere.
 
-The run folder's name is only fixed at Start (it carries the start time), so the paths in a preview
-name the folder a start at this moment would create.
+The run folder (``runs/<job id>/``) is only named at Start, so a preview shows ``<job id>`` in its
+place; the output folder is the one a start at this moment would create.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from lora_studio.config.training_rules import launch_problems
 from lora_studio.core.errors import LoraStudioError
 from lora_studio.services.training import bundle
 from lora_studio.services.training.doctor import DoctorReport
+
+NEW_JOB_ID = "<job id>"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ def preview_run(
     config: TrainingConfig,
     *,
     dataset_dir: Path,
+    runs_dir: Path,
     outputs_dir: Path,
     trainer: TrainerPaths,
     gpu_available: bool,
@@ -61,14 +64,16 @@ def preview_run(
         ConfigInvalid / UnknownTrainerArgs: the rendered files would be rejected by sd-scripts.
     """
     concepts = scan_concepts(dataset_dir)
-    run_dir = outputs_dir / bundle.new_run_name(config.saving.output_name)
-    rendered = render_run(config, concepts, bundle.render_paths(run_dir))
+    # The job id is made at Start: the preview names the run folder with a placeholder.
+    run_dir = runs_dir / NEW_JOB_ID
+    output_dir = outputs_dir / bundle.new_run_name(config.saving.output_name)
+    rendered = render_run(config, concepts, bundle.render_paths(run_dir, output_dir))
     check_rendered(rendered)
     argv = train_argv(
         config,
         paths=trainer,
-        config_file=bundle.bundle_file(run_dir, bundle.TRAIN_TOML),
-        dataset_config=bundle.bundle_file(run_dir, bundle.DATASET_TOML),
+        config_file=run_dir / bundle.TRAIN_TOML,
+        dataset_config=run_dir / bundle.DATASET_TOML,
     )
     notes = launch_problems(config, gpu_available=gpu_available) + trainer_problems(trainer, config.script)
     return Preview(rendered.train_toml, rendered.dataset_toml, rendered.prompts, tuple(argv), tuple(notes))
@@ -79,6 +84,7 @@ def check_run(
     config: TrainingConfig,
     *,
     dataset_dir: Path,
+    runs_dir: Path,
     outputs_dir: Path,
     trainer: TrainerPaths,
     gpu_available: bool,
@@ -88,6 +94,7 @@ def check_run(
         preview = preview_run(
             config,
             dataset_dir=dataset_dir,
+            runs_dir=runs_dir,
             outputs_dir=outputs_dir,
             trainer=trainer,
             gpu_available=gpu_available,

@@ -11,6 +11,8 @@ from typing import Any
 import gradio as gr
 
 from lora_studio.config.presets import load_preset
+from lora_studio.config.training import TrainingConfig
+from lora_studio.core.errors import LoraStudioError
 from lora_studio.core.types import JobKind
 from lora_studio.services import Services
 from lora_studio.services.system import detect_gpus
@@ -145,15 +147,21 @@ def _wire_load(
     sync: tuple[list[Any], list[Any]],
     default_preset: str | None,
 ) -> None:
-    """A fresh page: status lines, lists, and the form filled with the preset that suits this machine."""
+    """A fresh page: status lines, lists, and the form filled with the running run's config (a reload
+    mid-run shows what is training), else with the preset that suits this machine."""
 
     @ui_errors
     def load(current: str | None) -> list[Any]:
-        values = (
-            form.values(load_preset(default_preset)) if default_preset else [gr.skip()] * len(form.fields)
-        )
-        lists = [dataset_dropdown(services, current), saved_choices(services)]
         active = newest_active(services, [JobKind.TRAIN]) or None
+        running = _running_config(services, active)
+        if running is not None:
+            config, current = running
+            values = form.values(config)
+        elif default_preset:
+            values = form.values(load_preset(default_preset))
+        else:
+            values = [gr.skip()] * len(form.fields)
+        lists = [dataset_dropdown(services, current), saved_choices(services)]
         status = [_trainer_status(services), gpu_markdown(detect_gpus())]
         return [*status, *lists, run_choices(services, active), *values]
 
@@ -161,3 +169,14 @@ def _wire_load(
     demo.load(load, setup.dataset, outputs, api_visibility="private", **QUIET).success(
         sync_handler(services), *sync, api_visibility="private", **QUIET
     )
+
+
+def _running_config(services: Services, job_id: str | None) -> tuple[TrainingConfig, str] | None:
+    """The config and dataset of an active run, from its own copy in the run folder."""
+    if not job_id:
+        return None
+    try:
+        config = services.training.config(job_id, without_resume=True)
+        return config, services.jobs.get(job_id).spec.meta.get("dataset", "")
+    except (LoraStudioError, OSError):
+        return None  # a run folder we cannot read: the preset is the better start

@@ -70,15 +70,15 @@ def build_job_view(services: Services, prefix: str, *, lines: int = 16) -> JobVi
         yield from follow_job(services, current or None, request.session_hash or "", prefix)
 
     @ui_errors
-    def stop_job(current: str | None) -> str:
+    def stop_job(current: str | None) -> None:
+        # No output: the log stream shows "stopping" and then the outcome, in order.
         if not current:
             raise gr.Error("No job is running here.")
-        record = services.jobs.stop(current)
-        return f"**stopping** · {record.title}" if record.status.is_active else f"**{record.status.value}**"
+        services.jobs.stop(current)
 
     job_id.change(follow, job_id, [log, progress, status], api_visibility="private", **STREAM_EVENT)
     log.change(None, js=PIN_LOG_JS, queue=False)
-    stop.click(stop_job, job_id, status, api_visibility="private", **STREAM_EVENT)
+    stop.click(stop_job, job_id, None, api_visibility="private", **STREAM_EVENT)
     return view
 
 

@@ -78,7 +78,9 @@ def progress_html(progress: Progress, record: JobRecord | None) -> str:
 def status_markdown(record: JobRecord | None) -> str:
     if record is None:
         return "No job selected."
-    parts = [f"**{record.status.value}**", record.kind.value, record.title]
+    # The stream itself says "stopping": a Stop click's own reply could arrive after the final status.
+    state = "stopping" if record.status.is_active and record.stop_requested_at else record.status.value
+    parts = [f"**{state}**", record.kind.value, record.title]
     duration = format_duration(record.duration_s)
     if duration:
         parts.append(duration)
@@ -143,7 +145,11 @@ class _JobStream:
     def refresh_record(self) -> bool:
         """Re-read the record; True when what the person sees of it changed."""
         fresh = self.services.jobs.get(self.job_id)
-        changed = fresh.status != self.record.status or fresh.reason != self.record.reason
+        changed = (fresh.status, fresh.reason, fresh.stop_requested_at) != (
+            self.record.status,
+            self.record.reason,
+            self.record.stop_requested_at,
+        )
         self.record = fresh
         return changed
 

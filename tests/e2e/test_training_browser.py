@@ -65,6 +65,19 @@ def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_d
         wait_text(page, "training-trainer", "sd-scripts found")
         assert "training needs one" in text_of(page, "training-gpu")
 
+        # The Install button runs the installer as a job whose log streams into its panel. With a
+        # configured checkout it only verifies (the stand-in cannot pass the real parser check).
+        page.click("#training-install")
+        page.click("#training-install-panel")
+        wait_text(page, "training-install-status", "install")
+        page.wait_for_function(
+            "() => document.querySelector('#training-install-log textarea').value.includes('only verifying')"
+        )
+        page.wait_for_function(
+            "() => /succeeded|failed/.test(document.getElementById('training-install-status').innerText)"
+        )
+        wait_text(page, "training-trainer", "sd-scripts found")
+
         pick(page, "training-base", "tiny-sd15")
         pick(page, "training-preset", "sd15-cpu-smoke")
         page.click("#training-load-preset")  # a preset has no model file: the picked one stays

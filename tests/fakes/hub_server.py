@@ -23,6 +23,9 @@ Switches:
   ``RevisionNotFound``.
 - ``hub.cut_connection("org/repo", "file", after_bytes=N)``: the next GET of that file sends its full
   headers and N body bytes, then drops the connection (``times=`` for more than one).
+- ``hub.stall("org/repo", "file", after_bytes=N)``: the next GET of that file sends N body bytes, then
+  holds the connection open without sending more until ``hub.release()`` (or the server stops): a
+  download caught mid-way, for killing its process.
 - ``hub.serve_wrong_bytes("org/repo", "file")``: the body no longer matches the advertised sha256.
 - ``hub.requests``: every request seen, as ``Seen(method, path, headers)`` (header names in lower case).
 """
@@ -69,6 +72,8 @@ class HubServer:
         self.requests: list[Seen] = []
         self._cuts: dict[tuple[str, str], list[int]] = {}
         self._wrong: set[tuple[str, str]] = set()
+        self._stalls: dict[tuple[str, str], int] = {}
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -84,6 +89,7 @@ class HubServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -91,6 +97,18 @@ class HubServer:
     def cut_connection(self, repo_id: str, filename: str, *, after_bytes: int, times: int = 1) -> None:
         with self._lock:
             self._cuts.setdefault((repo_id, filename), []).extend([after_bytes] * times)
+
+    def stall(self, repo_id: str, filename: str, *, after_bytes: int) -> None:
+        with self._lock:
+            self._stalls[(repo_id, filename)] = after_bytes
+            self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _next_stall(self, repo_id: str, filename: str) -> int | None:
+        with self._lock:
+            return self._stalls.pop((repo_id, filename), None)
 
     def serve_wrong_bytes(self, repo_id: str, filename: str) -> None:
         with self._lock:
@@ -185,6 +203,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         if not body:
+            return
+        stall = self.hub._next_stall(repo, filename)
+        if stall is not None:
+            self.wfile.write(part[:stall])
+            self.wfile.flush()
+            self.hub._released.wait(timeout=120)
+            self.close_connection = True
             return
         cut = self.hub._next_cut(repo, filename)
         if cut is not None:

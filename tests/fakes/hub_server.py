@@ -14,7 +14,10 @@ Serves ``HEAD``/``GET /{repo_id}/resolve/{revision}/{filename}`` the way hf_hub_
 ``X-Repo-Commit``, ``ETag`` and ``X-Linked-Etag`` (the sha256 of the content, as for LFS files),
 ``X-Linked-Size``, ``Content-Length`` and ``Range`` requests (206 + ``Content-Range``). Also
 ``GET /api/models/{repo_id}[/revision/{rev}]`` (id, sha, siblings, gated) and ``GET /api/whoami-v2``.
-``revision`` may be ``main`` or ``hub.commit``.
+``revision`` may be ``main`` or ``hub.commit``. The write side (``create_repo``, ``upload_file``,
+``create_commit`` with LFS) is in ``tests/fakes/hub_uploads.py``: ``writers={"hf_write": "tester"}``
+gives a token the right to write to one namespace; uploads land in ``hub.files``, commits in
+``hub.commits`` as ``(repo, summary, paths)``, private repos in ``hub.private``.
 
 Switches:
 - ``gated={"org/repo"}``: without a token → 401, with a token not in ``tokens`` → 403 (``X-Error-Code:
@@ -42,6 +45,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tests.fakes.hub_uploads import UploadRoutes
+
 DEFAULT_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 _RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
 _INFO = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+?)(?:/revision/(?P<rev>[^/]+))?$")
@@ -64,11 +69,16 @@ class HubServer:
         gated: Collection[str] = (),
         tokens: Collection[str] = (),
         commit: str = DEFAULT_COMMIT,
+        writers: Mapping[str, str] | None = None,
     ) -> None:
         self.files = {repo: dict(entries) for repo, entries in files.items()}
         self.gated = set(gated)
         self.tokens = set(tokens)
         self.commit = commit
+        self.writers = dict(writers or {})
+        self.lfs_objects: dict[str, bytes] = {}
+        self.commits: list[tuple[str, str, list[str]]] = []
+        self.private: dict[str, bool] = {}
         self.requests: list[Seen] = []
         self._cuts: dict[tuple[str, str], list[int]] = {}
         self._wrong: set[tuple[str, str]] = set()
@@ -127,7 +137,7 @@ class HubServer:
             return (repo_id, filename) in self._wrong
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(UploadRoutes, BaseHTTPRequestHandler):
     """Serves one request against ``self.hub`` (bound per server by ``_handler_for``)."""
 
     hub: HubServer
@@ -142,12 +152,22 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._route(body=True)
 
+    def do_POST(self) -> None:
+        self._route(body=True)
+
+    def do_PUT(self) -> None:
+        self._route(body=True)
+
     def _route(self, *, body: bool) -> None:
         path = unquote(urlsplit(self.path).path)
         with self.hub._lock:
             self.hub.requests.append(
                 Seen(self.command, path, {k.lower(): v for k, v in self.headers.items()})
             )
+        if self.command in ("POST", "PUT"):
+            if not self.route_upload(path):
+                self._error(404, "NotFound", "no such route")
+            return None
         if path == "/api/whoami-v2":
             return self._whoami()
         if match := _INFO.match(path):
@@ -246,6 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _whoami(self) -> None:
         token = self._token()
+        if token in self.hub.writers:
+            return self._json(200, {"type": "user", "name": self.hub.writers[token], "auth": {}})
         if token is None or token not in self.hub.tokens:
             return self._error(401, "Unauthorized", "Invalid credentials in Authorization header")
         self._json(

@@ -19,10 +19,10 @@ from lora_studio.services.models import (
     CatalogDownload,
     DownloadRequest,
     HubDownload,
-    HubUpload,
     LocalModel,
     ModelService,
     UrlDownload,
+    upload_request,
 )
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -128,9 +128,9 @@ def _download(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _upload(args: argparse.Namespace, settings: Settings) -> int:
-    request = HubUpload(
-        lora=args.lora,
-        repo_id=args.repo_id,
+    request = upload_request(
+        args.lora,
+        args.repo_id,
         path_in_repo=args.path_in_repo,
         private=args.private,
         model_card=not args.no_card,

@@ -24,7 +24,7 @@ from lora_studio.services.models.downloads import (
     UrlDownload,
 )
 from lora_studio.services.models.family import Detection, LoraMetadata
-from lora_studio.services.models.forms import hub_request, url_request
+from lora_studio.services.models.forms import hub_request, upload_request, url_request
 from lora_studio.services.models.local import LocalModel
 from lora_studio.services.models.rows import CatalogRow, LocalRow, LoraRow, download_outcome
 from lora_studio.services.models.upload import UPLOAD_ACTION, HubUpload, upload_outcome
@@ -46,6 +46,7 @@ __all__ = [
     "download_outcome",
     "hub_request",
     "upload_outcome",
+    "upload_request",
     "url_request",
 ]
 

@@ -31,7 +31,9 @@ def wait_for_partial(dest: Path, at_least: int, proc: subprocess.Popen[str]) -> 
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "stopped"])
-def test_a_dead_download_resumes_with_a_range(settings: Settings, tmp_path: Path, how: signal.Signals) -> None:
+def test_a_dead_download_resumes_with_a_range(
+    settings: Settings, tmp_path: Path, how: signal.Signals
+) -> None:
     with HubServer(files={"org/repo": {"big.safetensors": BIG}}) as hub:
         hub.stall("org/repo", "big.safetensors", after_bytes=CHUNK + 2**20)
         spec = ModelService(settings).download_spec(

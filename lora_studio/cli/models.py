@@ -1,4 +1,4 @@
-"""``python -m lora_studio models list|download|inspect ...``."""
+"""``python -m lora_studio models list|download|upload|inspect ...``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lora_studio.core.errors import InvalidInput
 from lora_studio.core.settings import Settings
 from lora_studio.core.types import ModelFamily
 from lora_studio.jobs.engine import package_env
+from lora_studio.jobs.model import JobSpec
 from lora_studio.services import build_services
 from lora_studio.services.models import (
     CatalogDownload,
@@ -21,6 +22,7 @@ from lora_studio.services.models import (
     LocalModel,
     ModelService,
     UrlDownload,
+    upload_request,
 )
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -56,6 +58,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     download.add_argument("--family", choices=[family.value for family in ModelFamily])
     download.add_argument("--token-env", help="environment variable holding a token for a URL download")
     download.add_argument("--detach", action="store_true", help="run it as a background job and print its id")
+
+    upload = _command(commands, "upload", "upload a trained LoRA to a Hub repository you own", _upload)
+    upload.add_argument("lora", help="a LoRA in outputs/ (see `models list --loras`), relative or absolute")
+    upload.add_argument("repo_id", help="owner/name of the model repository (created if missing)")
+    upload.add_argument("--private", action="store_true", help="create the repository as private")
+    upload.add_argument("--path-in-repo", help="where the file goes in the repository (default: its name)")
+    upload.add_argument("--no-card", action="store_true", help="do not add a README.md model card")
+    upload.add_argument("--detach", action="store_true", help="run it as a background job and print its id")
 
     inspect = _command(
         commands, "inspect", "family, kind and LoRA metadata read from a file's header", _inspect
@@ -114,7 +124,24 @@ def _download(args: argparse.Namespace, settings: Settings) -> int:
     request = _request(args)
     token = settings.env.get(args.token_env) if args.token_env else None
     spec = service.download_spec(request, token=token)
-    if args.detach:
+    return _run(spec, settings, detach=args.detach)
+
+
+def _upload(args: argparse.Namespace, settings: Settings) -> int:
+    request = upload_request(
+        args.lora,
+        args.repo_id,
+        path_in_repo=args.path_in_repo,
+        private=args.private,
+        model_card=not args.no_card,
+    )
+    spec = ModelService(settings).upload_spec(request)
+    return _run(spec, settings, detach=args.detach)
+
+
+def _run(spec: JobSpec, settings: Settings, *, detach: bool) -> int:
+    """Run a job's command here (its output on this terminal), or submit it as a background job."""
+    if detach:
         record = build_services(settings, reconcile=False).jobs.submit(spec)
         print(
             f"started job {record.id}: {spec.title}  (follow: python -m lora_studio jobs logs -f {record.id})"

@@ -161,3 +161,7 @@ class TrainingStateNotFound(NotFound):
     """A run has no saved training state to resume from."""
 
     what = "saved training state"
+
+
+class UploadFailed(LoraStudioError):
+    """An upload to the Hugging Face Hub cannot start (no token, not a LoRA file, ...)."""

@@ -1,8 +1,10 @@
 """Download worker, run as a job: ``python -m lora_studio.workers.download hub|url ...``.
 
-- ``hub``: ``huggingface_hub.hf_hub_download`` into ``--dest`` (its token store / ``HF_TOKEN``, its retries
-  with HTTP Range after a dropped connection), a free-space check from the Hub's file size before, and a
-  checksum check after (the Hub's ETag is the sha256 of LFS files and the git blob sha1 of small ones).
+- ``hub``: a new file goes into a kept ``.<name>.<etag16>.part`` through huggingface_hub's ``http_get``
+  (its token store / ``HF_TOKEN``, its retries with HTTP Range), so a later run after a crash or a stop
+  resumes it (see ``hub_fetch``); an existing file goes through ``hf_hub_download(local_dir=--dest)``,
+  which checks it is current. A free-space check from the Hub's file size before, and a checksum check
+  after (the Hub's ETag is the sha256 of LFS files and the git blob sha1 of small ones).
 - ``url``: any http(s) link into a hidden ``.<hash>.part`` file, resumed with HTTP Range (also in a later
   run), an optional bearer token read from an environment variable, the name from Content-Disposition.
 
@@ -13,11 +15,9 @@ Plain lines go to stdout, the tqdm bar (desc ``download``) to stderr. Exit codes
 from __future__ import annotations
 
 import argparse
-import errno
 import hashlib
 import http.client
 import re
-import shutil
 import sys
 import time
 import urllib.error
@@ -29,87 +29,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from tqdm import tqdm
-
 from lora_studio.core.errors import InvalidName
 from lora_studio.core.paths import safe_name
 from lora_studio.core.settings import load_settings
-
-EXIT_FAILED, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_OFFLINE, EXIT_DISK, EXIT_CHECKSUM = 1, 3, 4, 5, 6, 7
-CHUNK = 1024 * 1024
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_HEX40 = re.compile(r"^[0-9a-f]{40}$")
-
-
-class WorkerError(Exception):
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class DownloadBar(tqdm):  # type: ignore[misc]  # tqdm ships no type hints
-    """A plain tqdm bar named "download": renders even when stderr is a log file (the job's progress)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["desc"] = "download"
-        kwargs.setdefault("mininterval", 1.0)
-        kwargs["file"] = sys.stderr
-        kwargs.pop("name", None)
-        super().__init__(*args, **kwargs)
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def ensure_space(folder: Path, needed: int | None, keep_free: int) -> None:
-    if not needed:
-        return
-    free = shutil.disk_usage(folder).free
-    if free - needed < keep_free:
-        raise WorkerError(
-            f"Not enough disk space in {folder}: the download needs {needed / 1e9:.2f} GB, {free / 1e9:.2f} GB "
-            f"are free and {keep_free / 1e9:.2f} GB are kept in reserve. Free some space and start it again.",
-            EXIT_DISK,
-        )
-
-
-def file_digest(path: Path, algorithm: str, *, git_blob: bool = False) -> str:
-    digest = hashlib.new(algorithm)
-    size = path.stat().st_size
-    if git_blob:  # git hashes "blob <size>\0" + content
-        digest.update(f"blob {size}\0".encode())
-    with (
-        path.open("rb") as handle,
-        DownloadBar(total=size, unit="B", unit_scale=True, disable=size < 1e8) as bar,
-    ):
-        bar.set_description("verify")
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            bar.update(len(chunk))
-    return digest.hexdigest()
-
-
-def check_etag(path: Path, etag: str | None) -> None:
-    """Compare the file with the Hub's ETag when it is a content hash; delete it on a mismatch."""
-    etag = (etag or "").strip('"').lower()
-    if _HEX64.match(etag):
-        actual, what = file_digest(path, "sha256"), "sha256"
-    elif _HEX40.match(etag):
-        actual, what = file_digest(path, "sha1", git_blob=True), "git sha1"
-    else:
-        log("checksum: the server gives none for this file; skipped")
-        return
-    if actual != etag:
-        path.unlink(missing_ok=True)
-        raise WorkerError(
-            f"The downloaded {path.name} does not match the Hub's {what} ({actual} instead of {etag}); "
-            "it was deleted. Start the download again.",
-            EXIT_CHECKSUM,
-        )
-    log(f"checksum: {what} matches")
-
+from lora_studio.workers.hub_fetch import FetchBusy, fetch_resumable, partial_path
+from lora_studio.workers.transfer import (
+    CHUNK,
+    EXIT_AUTH,
+    EXIT_CHECKSUM,
+    EXIT_NOT_FOUND,
+    EXIT_OFFLINE,
+    HEX64,
+    DownloadBar,
+    WorkerError,
+    check_etag,
+    ensure_space,
+    file_digest,
+    log,
+    os_error,
+)
 
 # --- Hub -------------------------------------------------------------------------------------------
 
@@ -123,11 +61,16 @@ def run_hub(args: argparse.Namespace) -> None:
     log(f"Hub download: {args.repo_id} / {args.filename} (revision {args.revision or 'main'})")
     log(f"into: {target}")
     before = _stamp(target)
+    url = hf_hub_url(args.repo_id, args.filename, revision=args.revision)
     with hub_errors(args.repo_id, args.filename, args.licence_url):
-        meta = get_hf_file_metadata(hf_hub_url(args.repo_id, args.filename, revision=args.revision))
+        meta = get_hf_file_metadata(url)
         if meta.size is not None:
             log(f"size: {meta.size / 1e9:.3f} GB")
+        if before is None and meta.etag and not _in_hf_cache(args, meta.commit_hash):
+            fetch_new_file(args, target, url, meta)
+            return
         ensure_space(dest, (meta.size or 0) - (target.stat().st_size if before else 0), args.keep_free)
+        # An existing file: huggingface_hub decides whether it is up to date (and replaces it if not).
         path = Path(
             hf_hub_download(
                 args.repo_id, args.filename, revision=args.revision, local_dir=dest, tqdm_class=DownloadBar
@@ -138,6 +81,45 @@ def run_hub(args: argparse.Namespace) -> None:
     else:
         log("already downloaded and up to date")
     log(f"saved: {path}")
+
+
+def fetch_new_file(args: argparse.Namespace, target: Path, url: str, meta: Any) -> None:
+    """Download into a kept partial file (resumed by a later run after a crash), check it, move it in place."""
+    part = partial_path(target, meta.etag)
+    done = part.stat().st_size if part.exists() else 0
+    if done:
+        log(f"resuming a partial download at {done / 1e9:.3f} GB")
+    ensure_space(target.parent, (meta.size or 0) - done, args.keep_free)
+    try:
+        fetch_resumable(url, meta.location, part, size=meta.size, tqdm_class=DownloadBar)
+    except FetchBusy as error:
+        raise WorkerError(
+            f"The same file is already being downloaded ({error}); wait for that job."
+        ) from error
+    check_etag(part, meta.etag)
+    part.replace(target)
+    _record_for_hub(args, meta)
+    log(f"saved: {target}")
+
+
+def _in_hf_cache(args: argparse.Namespace, commit: str | None) -> bool:
+    """Whether huggingface_hub's own cache holds this file (then it copies it rather than download it)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(args.repo_id, args.filename, revision=commit) if commit else None
+    return isinstance(cached, str)
+
+
+def _record_for_hub(args: argparse.Namespace, meta: Any) -> None:
+    """Leave the note ``hf_hub_download(local_dir=...)`` leaves, so a later run knows the file is current."""
+    try:  # a private helper of huggingface_hub; without it a later run re-hashes the file once
+        from huggingface_hub._local_folder import write_download_metadata
+    except ImportError:
+        return
+    if meta.commit_hash:
+        write_download_metadata(
+            local_dir=Path(args.dest), filename=args.filename, commit_hash=meta.commit_hash, etag=meta.etag
+        )
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -196,7 +178,7 @@ def hub_errors(repo_id: str, filename: str, licence_url: str | None) -> Iterator
     except httpx2.TransportError as error:
         raise WorkerError(_offline_message(error), EXIT_OFFLINE) from error
     except OSError as error:
-        raise _os_error(error) from error
+        raise os_error(error) from error
 
 
 def _status(error: Any) -> int | None:
@@ -209,14 +191,6 @@ def _offline_message(error: BaseException) -> str:
         f"Cannot reach the Hugging Face Hub ({error.__class__.__name__}). Check the internet connection, a proxy "
         "or HF_ENDPOINT; HF_HUB_OFFLINE=1 turns downloads off."
     )
-
-
-def _os_error(error: OSError) -> WorkerError:
-    if error.errno == errno.ENOSPC:
-        return WorkerError(
-            "The disk is full; the download stopped. Free some space and start it again.", EXIT_DISK
-        )
-    return WorkerError(f"The download failed: {error}")
 
 
 # --- URL -------------------------------------------------------------------------------------------
@@ -302,10 +276,10 @@ def _fetch_once(
         except OSError as error:
             if isinstance(error, ConnectionError | TimeoutError):
                 raise
-            raise _os_error(error) from error
+            raise os_error(error) from error
     if total is not None and part.stat().st_size < total:
         raise http.client.IncompleteRead(b"", total - part.stat().st_size)
-    return final, (linked if _HEX64.match(linked) else None)
+    return final, (linked if HEX64.match(linked) else None)
 
 
 def _target_name(args: argparse.Namespace, headers: Message) -> str:
@@ -375,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: {error.message}", file=sys.stderr, flush=True)
         return error.code
     except KeyboardInterrupt:
-        print("Stopped. A partial URL download is kept and resumes next time.", file=sys.stderr, flush=True)
+        print("Stopped. The partial download is kept and resumes next time.", file=sys.stderr, flush=True)
         return 130
     return 0
 

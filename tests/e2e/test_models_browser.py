@@ -1,5 +1,5 @@
 """A real browser downloads catalog models from a stand-in Hub, sees them listed, handles a gated model,
-saves a token, downloads a trained LoRA and deletes a model file."""
+saves a token, downloads a trained LoRA, uploads it to a Hub repo and deletes a model file."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_catalog_download_gated_token_lora_and_delete(chromium, tmp_path: Path, 
     workspace = tmp_path / "ws"
     lora = mf.write(workspace / "outputs" / "mychar.safetensors", mf.LORA_SD15, mf.kohya_metadata())
     files = {OPEN_REPO: {OPEN_FILE: open_bytes}, GATED_REPO: {GATED_FILE: gated_bytes}}
-    with HubServer(files=files, gated={GATED_REPO}, tokens={"hf_good"}) as hub:
+    with HubServer(files=files, gated={GATED_REPO}, tokens={"hf_good"}, writers={"hf_good": "tester"}) as hub:
         env = {
             "HF_ENDPOINT": hub.url,
             "HF_HUB_OFFLINE": "0",
@@ -97,6 +97,15 @@ def test_catalog_download_gated_token_lora_and_delete(chromium, tmp_path: Path, 
             assert link is not None
             response = page.request.get(str(link.get_attribute("href")))
             assert response.ok and response.body() == lora.read_bytes()
+
+            # The same LoRA uploaded to a (new, private) repo of the token's account, as a job.
+            page.fill("#models-upload-repo textarea", "tester/mychar")
+            page.click("#models-upload")
+            wait_text(
+                page, "#models-download-outcome", "Uploaded", "tester/mychar/blob/main/mychar.safetensors"
+            )
+            assert hub.files["tester/mychar"]["mychar.safetensors"] == lora.read_bytes()
+            assert hub.private == {"tester/mychar": True} and "README.md" in hub.files["tester/mychar"]
 
             # An extra folder the person names is listed too.
             comfy = mf.write(tmp_path / "ComfyUI" / "models" / "loras" / "style.safetensors", mf.LORA_SDXL)

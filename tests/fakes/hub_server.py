@@ -14,7 +14,10 @@ Serves ``HEAD``/``GET /{repo_id}/resolve/{revision}/{filename}`` the way hf_hub_
 ``X-Repo-Commit``, ``ETag`` and ``X-Linked-Etag`` (the sha256 of the content, as for LFS files),
 ``X-Linked-Size``, ``Content-Length`` and ``Range`` requests (206 + ``Content-Range``). Also
 ``GET /api/models/{repo_id}[/revision/{rev}]`` (id, sha, siblings, gated) and ``GET /api/whoami-v2``.
-``revision`` may be ``main`` or ``hub.commit``.
+``revision`` may be ``main`` or ``hub.commit``. The write side (``create_repo``, ``upload_file``,
+``create_commit`` with LFS) is in ``tests/fakes/hub_uploads.py``: ``writers={"hf_write": "tester"}``
+gives a token the right to write to one namespace; uploads land in ``hub.files``, commits in
+``hub.commits`` as ``(repo, summary, paths)``, private repos in ``hub.private``.
 
 Switches:
 - ``gated={"org/repo"}``: without a token → 401, with a token not in ``tokens`` → 403 (``X-Error-Code:
@@ -23,6 +26,9 @@ Switches:
   ``RevisionNotFound``.
 - ``hub.cut_connection("org/repo", "file", after_bytes=N)``: the next GET of that file sends its full
   headers and N body bytes, then drops the connection (``times=`` for more than one).
+- ``hub.stall("org/repo", "file", after_bytes=N)``: the next GET of that file sends N body bytes, then
+  holds the connection open without sending more until ``hub.release()`` (or the server stops): a
+  download caught mid-way, for killing its process.
 - ``hub.serve_wrong_bytes("org/repo", "file")``: the body no longer matches the advertised sha256.
 - ``hub.requests``: every request seen, as ``Seen(method, path, headers)`` (header names in lower case).
 """
@@ -38,6 +44,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from tests.fakes.hub_uploads import UploadRoutes
 
 DEFAULT_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 _RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
@@ -61,14 +69,21 @@ class HubServer:
         gated: Collection[str] = (),
         tokens: Collection[str] = (),
         commit: str = DEFAULT_COMMIT,
+        writers: Mapping[str, str] | None = None,
     ) -> None:
         self.files = {repo: dict(entries) for repo, entries in files.items()}
         self.gated = set(gated)
         self.tokens = set(tokens)
         self.commit = commit
+        self.writers = dict(writers or {})
+        self.lfs_objects: dict[str, bytes] = {}
+        self.commits: list[tuple[str, str, list[str]]] = []
+        self.private: dict[str, bool] = {}
         self.requests: list[Seen] = []
         self._cuts: dict[tuple[str, str], list[int]] = {}
         self._wrong: set[tuple[str, str]] = set()
+        self._stalls: dict[tuple[str, str], int] = {}
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -84,6 +99,7 @@ class HubServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -91,6 +107,18 @@ class HubServer:
     def cut_connection(self, repo_id: str, filename: str, *, after_bytes: int, times: int = 1) -> None:
         with self._lock:
             self._cuts.setdefault((repo_id, filename), []).extend([after_bytes] * times)
+
+    def stall(self, repo_id: str, filename: str, *, after_bytes: int) -> None:
+        with self._lock:
+            self._stalls[(repo_id, filename)] = after_bytes
+            self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _next_stall(self, repo_id: str, filename: str) -> int | None:
+        with self._lock:
+            return self._stalls.pop((repo_id, filename), None)
 
     def serve_wrong_bytes(self, repo_id: str, filename: str) -> None:
         with self._lock:
@@ -109,7 +137,7 @@ class HubServer:
             return (repo_id, filename) in self._wrong
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(UploadRoutes, BaseHTTPRequestHandler):
     """Serves one request against ``self.hub`` (bound per server by ``_handler_for``)."""
 
     hub: HubServer
@@ -124,12 +152,22 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._route(body=True)
 
+    def do_POST(self) -> None:
+        self._route(body=True)
+
+    def do_PUT(self) -> None:
+        self._route(body=True)
+
     def _route(self, *, body: bool) -> None:
         path = unquote(urlsplit(self.path).path)
         with self.hub._lock:
             self.hub.requests.append(
                 Seen(self.command, path, {k.lower(): v for k, v in self.headers.items()})
             )
+        if self.command in ("POST", "PUT"):
+            if not self.route_upload(path):
+                self._error(404, "NotFound", "no such route")
+            return None
         if path == "/api/whoami-v2":
             return self._whoami()
         if match := _INFO.match(path):
@@ -186,6 +224,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not body:
             return
+        stall = self.hub._next_stall(repo, filename)
+        if stall is not None:
+            self.wfile.write(part[:stall])
+            self.wfile.flush()
+            self.hub._released.wait(timeout=120)
+            self.close_connection = True
+            return
         cut = self.hub._next_cut(repo, filename)
         if cut is not None:
             self.wfile.write(part[:cut])
@@ -221,6 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _whoami(self) -> None:
         token = self._token()
+        if token in self.hub.writers:
+            return self._json(200, {"type": "user", "name": self.hub.writers[token], "auth": {}})
         if token is None or token not in self.hub.tokens:
             return self._error(401, "Unauthorized", "Invalid credentials in Authorization header")
         self._json(

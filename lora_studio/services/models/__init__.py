@@ -10,12 +10,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lora_studio.config.catalog import DEFAULT_CATALOG_PATH, Catalog, ModelKind, load_catalog
-from lora_studio.core.errors import DownloadFailed, InvalidInput
+from lora_studio.core.errors import DownloadFailed, InvalidInput, UploadFailed
 from lora_studio.core.paths import ensure_inside
 from lora_studio.core.settings import Settings
 from lora_studio.core.types import ModelFamily
 from lora_studio.jobs.model import JobSpec
-from lora_studio.services.models import downloads, exports, folders, local, rows
+from lora_studio.services.models import downloads, exports, folders, local, rows, upload
 from lora_studio.services.models.downloads import (
     DEFAULT_KEEP_FREE_BYTES,
     CatalogDownload,
@@ -24,16 +24,19 @@ from lora_studio.services.models.downloads import (
     UrlDownload,
 )
 from lora_studio.services.models.family import Detection, LoraMetadata
-from lora_studio.services.models.forms import hub_request, url_request
+from lora_studio.services.models.forms import hub_request, upload_request, url_request
 from lora_studio.services.models.local import LocalModel
 from lora_studio.services.models.rows import CatalogRow, LocalRow, LoraRow, download_outcome
+from lora_studio.services.models.upload import UPLOAD_ACTION, HubUpload, upload_outcome
 
 __all__ = [
+    "UPLOAD_ACTION",
     "CatalogDownload",
     "CatalogRow",
     "Detection",
     "DownloadRequest",
     "HubDownload",
+    "HubUpload",
     "LocalModel",
     "LocalRow",
     "LoraMetadata",
@@ -42,6 +45,8 @@ __all__ = [
     "UrlDownload",
     "download_outcome",
     "hub_request",
+    "upload_outcome",
+    "upload_request",
     "url_request",
 ]
 
@@ -180,6 +185,26 @@ class ModelService:
             PathEscape / ModelNotFound: as ``lora_file``.
         """
         return exports.export_file(self.lora_file(relative))
+
+    def upload_spec(self, request: HubUpload) -> JobSpec:
+        """The job that uploads an output LoRA to a Hub repository (created if missing, private if asked).
+
+        Raises:
+            UploadFailed: no Hugging Face token is set, or the file is not a LoRA.
+            PathEscape / ModelNotFound: as ``lora_file``. InvalidInput: a bad path in the repository.
+        """
+        if not self.hf_token_available():
+            raise UploadFailed(
+                "No Hugging Face token is set, so the Hub would refuse the upload.",
+                hint="Create a token with the Write role at https://huggingface.co/settings/tokens, then save "
+                "it under Hugging Face token in the Models tab, or set HF_TOKEN before starting LoRA Studio.",
+            )
+        model = local.inspect_file(self.lora_file(request.lora), self.settings.outputs_dir.absolute())
+        if model.kind is not ModelKind.LORA:
+            raise UploadFailed(
+                f"{model.relative} is not a LoRA ({model.detection.label}); only LoRAs are uploaded."
+            )
+        return upload.upload_job_spec(self.settings, request, model)
 
     # --- rows for the Models tab ------------------------------------------------------------------
 

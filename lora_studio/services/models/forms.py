@@ -1,4 +1,4 @@
-"""Download requests from what a person typed: blanks become "not given", schema errors a readable InvalidInput."""
+"""Download and upload requests from what a person typed: blanks become "not given", schema errors a readable InvalidInput."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from lora_studio.core.errors import InvalidInput
 from lora_studio.services.models.downloads import HubDownload, UrlDownload
+from lora_studio.services.models.upload import HubUpload
 
 RequestT = TypeVar("RequestT", bound=BaseModel)
 
@@ -17,6 +18,7 @@ _HINTS = {
     "url": "Paste the full https:// download link.",
     "kind": "Pick a kind from the list.",
     "family": "Pick a family from the list, or leave it empty.",
+    "lora": "Pick a trained LoRA from the list (click its row).",
 }
 
 
@@ -25,7 +27,7 @@ def _clean(value: str | None) -> str | None:
     return text or None
 
 
-def _build(model: type[RequestT], fields: dict[str, Any]) -> RequestT:
+def _build(model: type[RequestT], fields: dict[str, Any], what: str = "download") -> RequestT:
     given = {key: value for key, value in fields.items() if value is not None}
     try:
         return model.model_validate(given)
@@ -34,7 +36,7 @@ def _build(model: type[RequestT], fields: dict[str, Any]) -> RequestT:
         missing = [name for name in names if name not in given]
         problem = f"{', '.join(dict.fromkeys(names))} {'is missing' if missing else 'is not valid'}"
         hints = " ".join(dict.fromkeys(_HINTS[name] for name in names if name in _HINTS))
-        raise InvalidInput(f"Cannot start this download: {problem}.", hint=hints or None) from error
+        raise InvalidInput(f"Cannot start this {what}: {problem}.", hint=hints or None) from error
 
 
 def hub_request(
@@ -75,3 +77,26 @@ def url_request(
         "family": _clean(family),
     }
     return _build(UrlDownload, fields)
+
+
+def upload_request(
+    lora: str | None,
+    repo_id: str | None,
+    *,
+    path_in_repo: str | None = None,
+    private: bool = False,
+    model_card: bool = True,
+) -> HubUpload:
+    """A LoRA upload from form fields or CLI arguments.
+
+    Raises:
+        InvalidInput: no LoRA picked, or a missing or malformed repository id.
+    """
+    fields = {
+        "lora": _clean(lora),
+        "repo_id": _clean(repo_id),
+        "path_in_repo": _clean(path_in_repo),
+        "private": private,
+        "model_card": model_card,
+    }
+    return _build(HubUpload, fields, "upload")

@@ -1,5 +1,5 @@
 """The Models tab: download base models (catalog, any Hub file, a direct link) as jobs, save a Hugging Face
-token, list and delete local model files (and extra folders), list and download trained LoRAs.
+token, list and delete local model files (and extra folders), list, download and upload trained LoRAs.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from lora_studio.core.errors import JobNotFound
 from lora_studio.core.types import JobKind
 from lora_studio.services import Services
 from lora_studio.services.models import (
+    UPLOAD_ACTION,
     CatalogDownload,
     DownloadRequest,
     download_outcome,
     hub_request,
+    upload_outcome,
+    upload_request,
     url_request,
 )
 from lora_studio.ui.errors import ui_errors
@@ -41,13 +44,14 @@ def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     )
     downloads = download_section(services)
     token_box, token_save, token_status = token_section()
-    gr.Markdown("### Download progress")
+    gr.Markdown("### Download and upload progress")
     view = build_job_view(services, PREFIX, lines=8)
     outcome = gr.Markdown(elem_id=f"{PREFIX}-download-outcome")
     files = files_section()
     _wire_downloads(services, downloads, view, outcome)
     _wire_token(services, token_box, token_save, token_status)
     _wire_files(services, files)
+    _wire_upload(services, files, view, outcome)
     _wire_job_end(services, view, outcome, files)
     reattach(demo, services, view, [JobKind.DOWNLOAD])
 
@@ -191,8 +195,24 @@ def _wire_files(services: Services, parts: FilesParts) -> None:
     parts.lora_get.click(download_lora, parts.lora_pick, parts.lora_file, api_name="models_lora_file")
 
 
+def _wire_upload(services: Services, parts: FilesParts, view: JobView, outcome: gr.Markdown) -> None:
+    @ui_errors
+    def upload(relative: str | None, repo_id: str, path: str, private: bool) -> tuple[str, str]:
+        request = upload_request(relative, repo_id, path_in_repo=path, private=private)
+        record = services.jobs.submit(services.models.upload_spec(request))
+        gr.Info(f"Started: {record.title}")
+        return record.id, ""
+
+    parts.upload_go.click(
+        upload,
+        [parts.lora_pick, parts.upload_repo, parts.upload_path, parts.upload_private],
+        [view.job_id, outcome],
+        api_name="models_upload",
+    )
+
+
 def _wire_job_end(services: Services, view: JobView, outcome: gr.Markdown, parts: FilesParts) -> None:
-    """When the followed download ends: say how (the worker's own explanation) and refresh the local list."""
+    """When the followed download (or upload) ends: say how (the worker's own explanation) and refresh the local list."""
     handled = gr.State("")
 
     @ui_errors
@@ -206,7 +226,8 @@ def _wire_job_end(services: Services, view: JobView, outcome: gr.Markdown, parts
             return skip
         if record.status.is_active:
             return skip
-        message = download_outcome(record.status, record.reason, services.jobs.tail(job_id))
+        ended = upload_outcome if record.spec.meta.get("action") == UPLOAD_ACTION else download_outcome
+        message = ended(record.status, record.reason, services.jobs.tail(job_id))
         return (message, *local_values(services), job_id)
 
     view.status.change(

@@ -63,6 +63,10 @@ class FilesParts:
     lora_refresh: gr.Button
     lora_get: gr.Button
     lora_file: gr.File
+    upload_repo: gr.Textbox
+    upload_path: gr.Textbox
+    upload_private: gr.Checkbox
+    upload_go: gr.Button
 
 
 def download_section(services: Services) -> DownloadParts:
@@ -198,7 +202,20 @@ def files_section() -> FilesParts:
         lora_refresh = gr.Button("Refresh", elem_id=f"{PREFIX}-loras-refresh", scale=1)
         lora_get = gr.Button("Download", elem_id=f"{PREFIX}-lora-download", scale=1)
     lora_file = gr.File(label="LoRA file", visible=False, interactive=False, elem_id=f"{PREFIX}-lora-file")
+    with gr.Row():  # the token is the saved Hugging Face token (it needs the Write role)
+        upload_repo = gr.Textbox(
+            label="Upload the picked LoRA to a Hub repository you own (owner/name; created if missing)",
+            placeholder="your-name/my-lora",
+            elem_id=f"{PREFIX}-upload-repo",
+            scale=3,
+        )
+        upload_path = gr.Textbox(
+            label="Path in the repository (default: the file name)", elem_id=f"{PREFIX}-upload-path", scale=2
+        )
+        upload_private = gr.Checkbox(label="Private", value=True, elem_id=f"{PREFIX}-upload-private", scale=1)
+        upload_go = gr.Button("Upload to the Hub", elem_id=f"{PREFIX}-upload", scale=1)
     return FilesParts(
         local_table, local_pick, local_refresh, local_delete, delete_name, folders, folders_save,
         lora_table, lora_pick, lora_refresh, lora_get, lora_file,
+        upload_repo, upload_path, upload_private, upload_go,
     )  # fmt: skip

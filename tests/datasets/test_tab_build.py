@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import gradio as gr
+import pandas as pd
 
 from lora_studio.core.settings import Settings
 from lora_studio.services import build_services
@@ -60,3 +61,14 @@ def test_chart_updates_keep_the_service_order() -> None:
     assert update.value["data"] == [["1024x704", 2, 20], ["704x1024", 1, 10]]
     assert update.value["datatypes"]["images"] == "quantitative"  # counts as bar heights, not labels
     assert _bars([], ["bucket", "images", "with repeats"]).value is None
+
+
+def test_charts_are_drawn_from_the_tables_as_the_browser_returns_them() -> None:
+    from lora_studio.ui.tabs.datasets_stats import _rows
+
+    table = gr.Dataframe(headers=["bucket", "images", "with repeats"], value=[])
+    shown = table.preprocess(table.postprocess([["1024x704", 1, 10], ["1024x768", 2, 15]]))
+    assert _rows(shown) == [["1024x704", 1, 10], ["1024x768", 2, 15]]
+    as_text = pd.DataFrame([["3:2", "5"], ["", ""]], columns=["aspect ratio", "images"])
+    assert _rows(as_text) == [["3:2", 5]]
+    assert _rows(table.preprocess(table.postprocess([]))) == [] and _rows(None) == []

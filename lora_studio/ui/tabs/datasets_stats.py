@@ -52,10 +52,7 @@ class StatsParts:
 
     @property
     def outputs(self) -> list[Component]:
-        return [
-            self.summary, self.aspect_chart, self.bucket_chart,
-            self.resolutions, self.aspects, self.buckets, self.small, self.uncaptioned,
-        ]  # fmt: skip
+        return [self.summary, self.resolutions, self.aspects, self.buckets, self.small, self.uncaptioned]
 
 
 def _number(label: str, value: int, elem: str) -> gr.Number:
@@ -92,6 +89,15 @@ def _bars(rows: list[Row], columns: list[str]) -> gr.BarPlot:
     if not rows:  # None, not an empty frame: see _chart
         return gr.BarPlot(value=None)
     return gr.BarPlot(value=pd.DataFrame(rows, columns=columns), sort=[str(row[0]) for row in rows])
+
+
+def _rows(table: pd.DataFrame | None) -> list[Row]:
+    """A label-and-counts table back as rows; the browser may hand the counts over as text."""
+    if table is None or table.empty:
+        return []
+    rows = table.itertuples(index=False)
+    # An emptied table may come back as one blank row: no bar for it.
+    return [[str(label), *(int(count) for count in counts)] for label, *counts in rows if label]
 
 
 def build_stats() -> StatsParts:
@@ -150,22 +156,24 @@ def wire_stats(services: Services, picker: gr.Dropdown, parts: StatsParts, tab: 
             bucket_no_upscale=bool(no_upscale),
         )
         view = stats_view(services.datasets.stats(name, buckets=buckets))
-        charts = _bars(view.aspects, COUNT_HEADERS["aspect"]), _bars(view.buckets, BUCKET_HEADERS)
-        return (
-            view.summary,
-            *charts,
-            view.resolutions,
-            view.aspects,
-            view.buckets,
-            view.small,
-            view.uncaptioned,
-        )
+        return view.summary, view.resolutions, view.aspects, view.buckets, view.small, view.uncaptioned
+
+    @ui_errors
+    def charts(aspects: pd.DataFrame | None, buckets: pd.DataFrame | None) -> tuple[gr.BarPlot, gr.BarPlot]:
+        return _bars(_rows(aspects), COUNT_HEADERS["aspect"]), _bars(_rows(buckets), BUCKET_HEADERS)
 
     @ui_errors
     def opened(name: str | None, *values: Any) -> tuple[Any, ...]:
         return compute(name, *values) if name else tuple(gr.skip() for _ in parts.outputs)
 
     inputs = [picker, *parts.inputs]
-    parts.compute.click(compute, inputs, parts.outputs, api_name="datasets_stats")
+    # The charts are drawn from the tables in a private step: /datasets_stats keeps its outputs.
+    drawn: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+    tables, plots = [parts.aspects, parts.buckets], [parts.aspect_chart, parts.bucket_chart]
+    parts.compute.click(compute, inputs, parts.outputs, api_name="datasets_stats").success(
+        charts, tables, plots, **drawn
+    )
     # Opening the section shows fresh numbers for the picked dataset.
-    tab.select(opened, inputs, parts.outputs, api_visibility="private", show_progress="minimal")
+    tab.select(opened, inputs, parts.outputs, api_visibility="private", show_progress="minimal").success(
+        charts, tables, plots, **drawn
+    )

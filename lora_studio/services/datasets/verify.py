@@ -2,7 +2,8 @@
 
 Every image is checked to its last byte (a header alone does not reveal truncation): JPEGs by
 walking their segments to EOI (jpeg_structure.py; decoded as before when the walk cannot vouch
-for one), everything else by a full decode. Pillow's
+for one), plain PNGs by Pillow's ``verify()`` (every chunk's CRC, up to IEND, without inflating
+the pixels), everything else by a full decode. Pillow's
 decompression-bomb guard stays on, and its warning level counts as a refusal too. Formats that
 sd-scripts cannot read (it globs png/jpg/jpeg/webp/bmp) are converted to PNG, and 16-bit
 greyscale is reduced to 8 bits (sd-scripts' ``convert("RGB")`` would clip it to white).
@@ -95,9 +96,10 @@ def _inspect(image: Image.Image, filename: str, data: bytes) -> VerifiedImage:
         raise ImageRejected(f"{width}x{height} px is larger than {MAX_SIDE} px on a side; downscale it first")
     if image.mode not in _KNOWN_MODES:
         raise ImageRejected(f"colour mode {image.mode} is not supported; save it as 8-bit RGB")
-    _load_unless_sound(image, fmt, data)
+    decoded = _load_unless_sound(image, fmt, data)
     notes = _notes(image)
-    orientation = _orientation(image)
+    # A verified PNG cannot be read any more: its EXIF is what came before the pixels (checked).
+    orientation = _orientation(image) if decoded or "exif" in image.info else 1
     if orientation != 1:
         notes.append(
             f"EXIF orientation {orientation}: shown upright here, but sd-scripts ignores EXIF "
@@ -113,16 +115,31 @@ def _inspect(image: Image.Image, filename: str, data: bytes) -> VerifiedImage:
     return VerifiedImage(fmt, width, height, image.mode, orientation, extension, tuple(notes), converted)
 
 
-def _load_unless_sound(image: Image.Image, fmt: str, data: bytes) -> None:
-    """Decode ``image`` unless its structure alone proves it complete (JPEG: 3-15x cheaper)."""
+def _load_unless_sound(image: Image.Image, fmt: str, data: bytes) -> bool:
+    """Decode ``image`` unless its structure alone proves it complete (JPEG: 3-15x cheaper, PNG:
+    CRCs instead of inflating); False when it was not decoded."""
+    if fmt in ("JPEG", "MPO") and jpeg_is_complete(data):
+        return False
+    if fmt == "PNG" and _png_verifiable(image, data):
+        image.verify()  # raises on a bad CRC or a missing chunk, as a decode would
+        return False
     if fmt in ("JPEG", "MPO"):
-        if jpeg_is_complete(data):
-            return
         # Decode at 1/8 scale: every byte of the scan is still entropy-decoded (truncation
         # still fails, with Pillow's own message), but the costly full-size IDCT is skipped.
         width, height = image.size
         image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
     image.load()
+    return True
+
+
+def _png_verifiable(image: Image.Image, data: bytes) -> bool:
+    """Whether checking the chunks is enough: no pixels are needed for the notes (alpha usage)
+    or a conversion (16 bit), and no EXIF hides after the pixels (verify would skip it)."""
+    if image.mode not in ("1", "L", "P", "RGB") or "Raw profile type exif" in image.info:
+        return False
+    start = getattr(image, "tile", None)
+    after_pixels = start[0][2] if start else 0
+    return "exif" in image.info or data.find(b"eXIf", after_pixels) < 0
 
 
 def _notes(image: Image.Image) -> list[str]:

@@ -1,6 +1,6 @@
 """A real browser creates a dataset, uploads images and a zip, sees them in the gallery, deletes one,
-changes a concept's repeats, looks at the statistics, imports a server folder, pages the gallery and
-deletes the dataset."""
+changes a concept's repeats, looks at the statistics, adds a concept and uploads into it, imports a
+server folder, pages the gallery and deletes the dataset."""
 
 from __future__ import annotations
 
@@ -108,7 +108,48 @@ def test_create_upload_gallery_delete(chromium, tmp_path: Path, output_dir: Path
         page.click("#datasets-stats-tab-button")
         wait_text(page, "#datasets-stats-summary", "portraits", "3 images")
         wait_text(page, "#datasets-stats-buckets", "x")
+        # The bucket chart draws one bar per bucket, labelled as in the table beside it.
+        buckets = page.evaluate(
+            "() => document.querySelector('#datasets-stats-buckets').innerText.split('\\n')"
+            ".map(s => s.trim()).filter(s => /^\\d+x\\d+$/.test(s))"
+        )
+        assert buckets, "the bucket table is empty"
+        page.wait_for_function(
+            "(n) => document.querySelectorAll('#datasets-stats-bucket-chart .mark-rect path').length === n",
+            arg=len(buckets),
+            timeout=30000,
+        )
+        heights = page.evaluate(
+            "() => [...document.querySelectorAll('#datasets-stats-bucket-chart .mark-rect path')]"
+            ".map(bar => bar.getBBox().height)"
+        )
+        assert all(height > 0 for height in heights), heights  # the smallest bucket is drawn too
+        labels = page.evaluate(
+            "() => [...document.querySelectorAll('#datasets-stats-bucket-chart .role-axis-label text')]"
+            ".map(t => t.textContent)"
+        )
+        assert set(buckets) <= set(labels), (buckets, labels)
+        assert page.locator("#datasets-stats-aspect-chart .mark-rect path").count() >= 1
         page.screenshot(path=str(output_dir / "datasets-stats.png"), full_page=True)
+
+        # A new concept with its own repeats: listed at once, and the upload form points at it.
+        page.click("#datasets-overview-tab-button")
+        page.fill("#datasets-add-concept-name input, #datasets-add-concept-name textarea", "outfit")
+        page.fill("#datasets-add-concept-repeats input", "3")
+        page.click("#datasets-add-concept")
+        wait_text(page, "#datasets-status", "Added concept outfit with 3 repeats")
+        wait_text(page, "#datasets-concepts", "outfit\n3\n")  # the cells of its row: concept, repeats
+        assert (workspace / "datasets" / "portraits" / "3_outfit").is_dir()
+        page.click("#datasets-add-tab-button")
+        concept_box = page.locator("#datasets-upload-concept input, #datasets-upload-concept textarea")
+        assert concept_box.input_value() == "outfit"
+        coat = write(tmp_path / "in2" / "coat.png", distinct_png(5))
+        page.set_input_files("#datasets-upload-files input[type=file]", [str(coat)])
+        wait_text(page, "#datasets-upload-files", "coat")
+        page.click("#datasets-upload")
+        wait_text(page, "#datasets-upload-summary", "1 accepted")
+        wait_text(page, "#datasets-upload-report", "outfit / coat.png")
+        assert (workspace / "datasets" / "portraits" / "3_outfit" / "coat.png").is_file()
 
         # A folder already on the server, then a second gallery page.
         for index in range(50):
@@ -122,8 +163,8 @@ def test_create_upload_gallery_delete(chromium, tmp_path: Path, output_dir: Path
         wait_images(page, 48)
         page.screenshot(path=str(output_dir / "datasets-gallery-full.png"), full_page=True)
         page.click("#datasets-page-next")
-        wait_text(page, "#datasets-page-text", "Page 2 of 2", "49–53 of 53")
-        wait_images(page, 5)
+        wait_text(page, "#datasets-page-text", "Page 2 of 2", "49–54 of 54")
+        wait_images(page, 6)
 
         page.click("#datasets-delete")
         wait_text(page, "#datasets-status", "Deleted dataset portraits")

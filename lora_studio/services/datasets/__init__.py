@@ -163,7 +163,8 @@ class DatasetService:
 
         Raises: DatasetNotFound, InvalidName (concept), InvalidInput (repeats).
         """
-        ensure_room(self.settings, input_size(paths))
+        if self.settings.workspace_limit is not None:  # sizing the input costs a stat per file
+            ensure_room(self.settings, input_size(paths))
         with self._lock(name):
             dataset = self._catalog.dataset_dir(name)
             target = concept if concept is not None else self._default_concept(dataset)

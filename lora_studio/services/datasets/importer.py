@@ -1,6 +1,6 @@
 """Import images into a dataset: verify in parallel, skip duplicates, never overwrite, all-or-report.
 
-Each file is read, hashed and fully decoded in a worker thread, then written to a hidden
+Each file is read once, then hashed and verified (verify.py) in a worker thread and written to a hidden
 staging folder inside the dataset (``.staging-<pid>-<id>``, which sd-scripts and our
 listings ignore). Only when every file has an outcome are the accepted ones moved into their
 concept folders, each move refusing to replace an existing file. If anything fails midway,
@@ -29,6 +29,7 @@ from lora_studio.services.datasets.verify import ImageRejected, VerifiedImage, v
 from lora_studio.services.datasets.zipsafe import ZipLimits
 
 ProgressCallback = Callable[[float, str], None]
+BATCH = 8  # files per task handed to a worker thread
 # What reading a file or a zip entry can raise: bad CRC (BadZipFile), broken deflate data
 # (zlib.error), encrypted or unsupported entries (RuntimeError, NotImplementedError).
 READ_ERRORS = (
@@ -66,7 +67,8 @@ class Importer:
         self, catalog: DatasetCatalog, *, workers: int | None = None, limits: ZipLimits | None = None
     ) -> None:
         self.catalog = catalog
-        self.workers = workers or max(2, min(8, (os.cpu_count() or 2) * 2))
+        # One thread per core: JPEG checks are mostly Python (GIL-bound); more threads only contend.
+        self.workers = workers or max(2, min(8, os.cpu_count() or 2))
         self.limits = limits or ZipLimits()
 
     def run(
@@ -103,15 +105,21 @@ class Importer:
     ) -> list[_Checked]:
         total = len(candidates)
         results: list[_Checked] = []
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
-            futures = [
-                pool.submit(_check_one, item, staging / f"{index:06d}")
-                for index, item in enumerate(candidates)
+        # Small batches: one future per file costs as much as checking a small JPEG.
+        batches = [
+            [
+                (item, staging / f"{index:06d}")
+                for index, item in enumerate(candidates[start : start + BATCH], start)
             ]
-            for done, future in enumerate(futures, start=1):
-                results.append(future.result())
-                if on_progress is not None:
-                    on_progress(done / total, f"checked {done}/{total}: {results[-1].candidate.source}")
+            for start in range(0, total, BATCH)
+        ]
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
+            for batch in pool.map(_check_batch, batches):
+                for checked in batch:
+                    results.append(checked)
+                    if on_progress is not None:
+                        done = len(results)
+                        on_progress(done / total, f"checked {done}/{total}: {checked.candidate.source}")
         return results
 
     def _plan(
@@ -174,6 +182,10 @@ class Importer:
         finally:
             for folder in {move.target.parent for move in moves}:
                 self.catalog.folders.invalidate(folder)
+
+
+def _check_batch(batch: list[tuple[Candidate, Path]]) -> list[_Checked]:
+    return [_check_one(candidate, staged_base) for candidate, staged_base in batch]
 
 
 def _check_one(candidate: Candidate, staged_base: Path) -> _Checked:

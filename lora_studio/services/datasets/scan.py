@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 from typing import NamedTuple
 
 from lora_studio.core.layout import CAPTION_EXTENSIONS, IMAGE_EXTENSIONS
@@ -65,26 +66,84 @@ class FolderListing:
 
 def read_listing(folder: Path) -> FolderListing:
     """Scan ``folder`` now (no cache). A missing folder reads as empty."""
-    files: list[FileEntry] = []
-    folders: list[str] = []
-    make = FileEntry.of
     try:
-        mtime_ns = folder.stat().st_mtime_ns
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                name = entry.name
-                if name[0] == ".":
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(name)
-                elif entry.is_file(follow_symlinks=False):
-                    stat = entry.stat(follow_symlinks=False)
-                    files.append(make(name, stat.st_size, stat.st_mtime_ns))
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
         return FolderListing.of(folder, 0, (), ())
-    files.sort(key=lambda item: item.name)
+    try:
+        mtime_ns = os.fstat(fd).st_mtime_ns
+        if _STAT_BY_DIR_FD:
+            return _scan(folder, fd, mtime_ns)
+        files, folders = _scan_by_path(folder)
+    except FileNotFoundError:  # removed while we read it
+        return FolderListing.of(folder, 0, (), ())
+    finally:
+        os.close(fd)
+    files.sort(key=_by_name)
     folders.sort()
     return FolderListing.of(folder, mtime_ns, tuple(files), tuple(folders))
+
+
+# Stat names relative to the open folder: the kernel then resolves one name, not the whole
+# path, for each of 20,000 files (about a fifth faster than os.scandir's DirEntry.stat).
+_STAT_BY_DIR_FD = os.stat in os.supports_dir_fd and os.listdir in os.supports_fd
+
+
+def _scan(folder: Path, fd: int, mtime_ns: int) -> FolderListing:
+    """One pass over the sorted names (plain strings sort fastest) that builds every entry
+    and counts images, captions and bytes on the way: a 20,000-file folder pays per file."""
+    files: list[FileEntry] = []
+    folders: list[str] = []
+    images: list[FileEntry] = []
+    stems: set[str] = set()
+    size = 0
+    stat, new = os.stat, tuple.__new__
+    names = os.listdir(fd)
+    names.sort()
+    for name in names:
+        if name[0] == ".":
+            continue
+        try:
+            info = stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:  # removed since the listing: not there any more
+            continue
+        if S_ISDIR(info.st_mode):
+            folders.append(name)
+        elif S_ISREG(info.st_mode):
+            stem, dot, extension = name.rpartition(".")
+            suffix = "." + extension.lower() if dot and stem else ""
+            # tuple.__new__ skips the NamedTuple's Python-level __new__ (FileEntry.of's result).
+            entry = new(FileEntry, (name, info.st_size, info.st_mtime_ns, stem if suffix else name, suffix))
+            files.append(entry)
+            size += info.st_size
+            if suffix in IMAGE_EXTENSIONS:
+                images.append(entry)
+            elif suffix in CAPTION_EXTENSIONS:
+                stems.add(stem)
+    captioned = sum(1 for image in images if image.stem in stems)
+    return FolderListing(
+        folder, mtime_ns, tuple(files), tuple(folders), tuple(images), frozenset(stems), captioned, size
+    )
+
+
+def _scan_by_path(folder: Path) -> tuple[list[FileEntry], list[str]]:
+    """The portable scan, where stat cannot take a folder descriptor (Windows)."""
+    files: list[FileEntry] = []
+    folders: list[str] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name[0] == ".":
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.name)
+            elif entry.is_file(follow_symlinks=False):
+                info = entry.stat(follow_symlinks=False)
+                files.append(FileEntry.of(entry.name, info.st_size, info.st_mtime_ns))
+    return files, folders
+
+
+def _by_name(entry: FileEntry) -> str:
+    return entry.name
 
 
 class FolderCache:

@@ -1,6 +1,9 @@
 """Check one image file with Pillow before it may enter a dataset.
 
-Every image is fully decoded (a header alone does not reveal truncation). Pillow's
+Every image is checked to its last byte (a header alone does not reveal truncation): JPEGs by
+walking their segments to EOI (jpeg_structure.py; decoded as before when the walk cannot vouch
+for one), plain PNGs by Pillow's ``verify()`` (every chunk's CRC, up to IEND, without inflating
+the pixels), everything else by a full decode. Pillow's
 decompression-bomb guard stays on, and its warning level counts as a refusal too. Formats that
 sd-scripts cannot read (it globs png/jpg/jpeg/webp/bmp) are converted to PNG, and 16-bit
 greyscale is reduced to 8 bits (sd-scripts' ``convert("RGB")`` would clip it to white).
@@ -12,6 +15,8 @@ import io
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from lora_studio.services.datasets.jpeg_structure import jpeg_is_complete
 
 # Optional HEIC/HEIF support; Pillow reads AVIF natively since 11.3.
 try:  # pragma: no cover - depends on the optional plugin
@@ -61,7 +66,7 @@ def verify_image(data: bytes, filename: str) -> VerifiedImage:
         raise ImageRejected("the file is empty (0 bytes)")
     try:
         with Image.open(io.BytesIO(data)) as image:
-            return _inspect(image, filename)
+            return _inspect(image, filename, data)
     except UnidentifiedImageError:
         if not HEIF_SUPPORTED and filename.lower().endswith((".heic", ".heif")):
             raise ImageRejected("HEIC/HEIF needs the optional pillow-heif package; save it as JPEG") from None
@@ -74,7 +79,7 @@ def verify_image(data: bytes, filename: str) -> VerifiedImage:
         raise ImageRejected(f"the image is truncated or damaged (Pillow: {error})") from None
 
 
-def _inspect(image: Image.Image, filename: str) -> VerifiedImage:
+def _inspect(image: Image.Image, filename: str, data: bytes) -> VerifiedImage:
     fmt = image.format or "unknown"
     if fmt not in NATIVE_EXTENSIONS and fmt not in CONVERTED_FORMATS:
         raise ImageRejected(f"{fmt} images are not supported; save it as PNG, JPEG or WebP")
@@ -91,13 +96,10 @@ def _inspect(image: Image.Image, filename: str) -> VerifiedImage:
         raise ImageRejected(f"{width}x{height} px is larger than {MAX_SIDE} px on a side; downscale it first")
     if image.mode not in _KNOWN_MODES:
         raise ImageRejected(f"colour mode {image.mode} is not supported; save it as 8-bit RGB")
-    if fmt in ("JPEG", "MPO"):
-        # Decode at 1/8 scale: every byte of the scan is still entropy-decoded (truncation
-        # and corrupt data still fail), but the costly full-size IDCT is skipped.
-        image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-    image.load()
+    decoded = _load_unless_sound(image, fmt, data)
     notes = _notes(image)
-    orientation = _orientation(image)
+    # A verified PNG cannot be read any more: its EXIF is what came before the pixels (checked).
+    orientation = _orientation(image) if decoded or "exif" in image.info else 1
     if orientation != 1:
         notes.append(
             f"EXIF orientation {orientation}: shown upright here, but sd-scripts ignores EXIF "
@@ -111,6 +113,33 @@ def _inspect(image: Image.Image, filename: str) -> VerifiedImage:
     else:
         extension = _extension(fmt, filename, notes)
     return VerifiedImage(fmt, width, height, image.mode, orientation, extension, tuple(notes), converted)
+
+
+def _load_unless_sound(image: Image.Image, fmt: str, data: bytes) -> bool:
+    """Decode ``image`` unless its structure alone proves it complete (JPEG: 3-15x cheaper, PNG:
+    CRCs instead of inflating); False when it was not decoded."""
+    if fmt in ("JPEG", "MPO") and jpeg_is_complete(data):
+        return False
+    if fmt == "PNG" and _png_verifiable(image, data):
+        image.verify()  # raises on a bad CRC or a missing chunk, as a decode would
+        return False
+    if fmt in ("JPEG", "MPO"):
+        # Decode at 1/8 scale: every byte of the scan is still entropy-decoded (truncation
+        # still fails, with Pillow's own message), but the costly full-size IDCT is skipped.
+        width, height = image.size
+        image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+    image.load()
+    return True
+
+
+def _png_verifiable(image: Image.Image, data: bytes) -> bool:
+    """Whether checking the chunks is enough: no pixels are needed for the notes (alpha usage)
+    or a conversion (16 bit), and no EXIF hides after the pixels (verify would skip it)."""
+    if image.mode not in ("1", "L", "P", "RGB") or "Raw profile type exif" in image.info:
+        return False
+    start = getattr(image, "tile", None)
+    after_pixels = start[0][2] if start else 0
+    return "exif" in image.info or data.find(b"eXIf", after_pixels) < 0
 
 
 def _notes(image: Image.Image) -> list[str]:

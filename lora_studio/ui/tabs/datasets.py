@@ -52,6 +52,9 @@ class OverviewParts:
     rename_to: gr.Textbox
     rename: gr.Button
     table: gr.Dataframe
+    add_name: gr.Textbox
+    add_repeats: gr.Number
+    add: gr.Button
 
 
 def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
@@ -108,6 +111,7 @@ def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     )
     for event in _wire_overview(services, picker, status, overview):
         then_refresh(event)
+    then_refresh(_wire_add_concept(services, picker, status, overview, upload.concept))
     for event in wire_upload(services, picker, upload):
         then_refresh(event)
     then_refresh(wire_gallery(services, picker, gallery, status))
@@ -159,6 +163,19 @@ def _overview_section() -> OverviewParts:
         )
         set_repeats = gr.Button("Set repeats", elem_id="datasets-set-repeats", scale=1)
     with gr.Row(equal_height=True):
+        add_name = gr.Textbox(
+            label="New concept", placeholder="e.g. outfit2", elem_id="datasets-add-concept-name", scale=3
+        )
+        add_repeats = gr.Number(
+            label="Its repeats",
+            value=DEFAULT_REPEATS,
+            precision=0,
+            minimum=1,
+            elem_id="datasets-add-concept-repeats",
+            scale=2,
+        )
+        add = gr.Button("Add concept", elem_id="datasets-add-concept", scale=1)
+    with gr.Row(equal_height=True):
         rename_to = gr.Textbox(label="Rename the dataset to", elem_id="datasets-rename-to", scale=4)
         rename = gr.Button("Rename", elem_id="datasets-rename", scale=1)
     table = gr.Dataframe(
@@ -172,7 +189,7 @@ def _overview_section() -> OverviewParts:
     )
     return OverviewParts(
         new_name, new_concept, new_repeats, create, notes, concepts, concept_pick, repeats, set_repeats,
-        rename_to, rename, table,
+        rename_to, rename, table, add_name, add_repeats, add,
     )  # fmt: skip
 
 
@@ -271,3 +288,34 @@ def _wire_overview(
             set_repeats, [picker, parts.concept_pick, parts.repeats], status, api_name="datasets_set_repeats"
         ),
     ]
+
+
+def _wire_add_concept(
+    services: Services,
+    picker: gr.Dropdown,
+    status: gr.Markdown,
+    parts: OverviewParts,
+    upload_concept: gr.Textbox,
+) -> gr.events.Dependency:
+    """A new, empty concept; the upload form then points at it, so the next images go there."""
+
+    @ui_errors
+    def add_concept(name: str | None, concept: str | None, repeats: float | None) -> tuple[str, str, str]:
+        if not name:
+            raise gr.Error("Pick or create a dataset first.")
+        concept = (concept or "").strip()
+        if not concept:
+            raise gr.Error("Type the new concept's name.")
+        count = DEFAULT_REPEATS if repeats is None else int(repeats)  # the service refuses 0
+        services.datasets.add_concept(name, concept=concept, repeats=count)
+        message = (
+            f"Added concept **{concept}** with **{count}** repeats to **{name}**. Add images to it next."
+        )
+        return message, "", concept
+
+    return parts.add.click(
+        add_concept,
+        [picker, parts.add_name, parts.add_repeats],
+        [status, parts.add_name, upload_concept],
+        api_name="datasets_add_concept",
+    )

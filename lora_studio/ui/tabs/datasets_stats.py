@@ -1,5 +1,8 @@
 """The Datasets tab's statistics: size and aspect-ratio distribution, small and uncaptioned images,
-and where sd-scripts' bucketing would put each image for a chosen training resolution."""
+and where sd-scripts' bucketing would put each image for a chosen training resolution.
+
+The aspect ratios and the buckets are drawn as bar charts (a skew shows at a glance); their tables
+stay below for the exact numbers, and the bucket table for the counts with repeats."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 from gradio.components import Component
 
 from lora_studio.services import Services
@@ -17,6 +21,7 @@ from lora_studio.ui.tabs.datasets_rows import (
     COUNT_HEADERS,
     IMAGE_HEADERS,
     SMALL_HEADERS,
+    Row,
     stats_view,
 )
 
@@ -33,6 +38,8 @@ class StatsParts:
     no_upscale: gr.Checkbox
     compute: gr.Button
     summary: gr.Markdown
+    aspect_chart: gr.BarPlot
+    bucket_chart: gr.BarPlot
     resolutions: gr.Dataframe
     aspects: gr.Dataframe
     buckets: gr.Dataframe
@@ -63,6 +70,36 @@ def _table(headers: list[str], label: str, elem: str) -> gr.Dataframe:
     )
 
 
+def _chart(x: str, label: str, elem: str) -> gr.BarPlot:
+    # No value yet: an empty frame would fix the axes' types (counts drawn as labels) for good.
+    return gr.BarPlot(
+        value=None,
+        x=x,
+        y="images",
+        label=label,
+        y_lim=[0, None],  # from zero: otherwise the smallest bar has no height at all
+        x_label_angle=-45,
+        height=260,
+        elem_id=f"datasets-stats-{elem}",
+    )
+
+
+def _bars(rows: list[Row], columns: list[str]) -> gr.BarPlot:
+    """A chart update that keeps the service's order of the bars (Vega would sort the labels)."""
+    if not rows:  # None, not an empty frame: see _chart
+        return gr.BarPlot(value=None)
+    return gr.BarPlot(value=pd.DataFrame(rows, columns=columns), sort=[str(row[0]) for row in rows])
+
+
+def _rows(table: pd.DataFrame | None) -> list[Row]:
+    """A label-and-counts table back as rows; the browser may hand the counts over as text."""
+    if table is None or table.empty:
+        return []
+    rows = table.itertuples(index=False)
+    # An emptied table may come back as one blank row: no bar for it.
+    return [[str(label), *(int(count) for count in counts)] for label, *counts in rows if label]
+
+
 def build_stats() -> StatsParts:
     width, height = DEFAULTS.resolution
     with gr.Row(equal_height=True):
@@ -77,6 +114,9 @@ def build_stats() -> StatsParts:
         compute = gr.Button("Compute", variant="primary", elem_id="datasets-stats-compute")
     summary = gr.Markdown("Pick a dataset, then Compute.", elem_id="datasets-stats-summary")
     with gr.Row():
+        aspect_chart = _chart(COUNT_HEADERS["aspect"][0], "Aspect ratios", "aspect-chart")
+        bucket_chart = _chart(BUCKET_HEADERS[0], "Images per bucket", "bucket-chart")
+    with gr.Row():
         resolutions = _table(COUNT_HEADERS["resolution"], "Image sizes", "resolutions")
         aspects = _table(COUNT_HEADERS["aspect"], "Aspect ratios (nearest common ratio)", "aspects")
         buckets = _table(BUCKET_HEADERS, "Bucket preview (as sd-scripts assigns them)", "buckets")
@@ -85,7 +125,7 @@ def build_stats() -> StatsParts:
         uncaptioned = _table(IMAGE_HEADERS, "Without caption", "uncaptioned")
     return StatsParts(
         width_box, height_box, min_bucket, max_bucket, steps, no_upscale, compute,
-        summary, resolutions, aspects, buckets, small, uncaptioned,
+        summary, aspect_chart, bucket_chart, resolutions, aspects, buckets, small, uncaptioned,
     )  # fmt: skip
 
 
@@ -119,10 +159,21 @@ def wire_stats(services: Services, picker: gr.Dropdown, parts: StatsParts, tab: 
         return view.summary, view.resolutions, view.aspects, view.buckets, view.small, view.uncaptioned
 
     @ui_errors
+    def charts(aspects: pd.DataFrame | None, buckets: pd.DataFrame | None) -> tuple[gr.BarPlot, gr.BarPlot]:
+        return _bars(_rows(aspects), COUNT_HEADERS["aspect"]), _bars(_rows(buckets), BUCKET_HEADERS)
+
+    @ui_errors
     def opened(name: str | None, *values: Any) -> tuple[Any, ...]:
         return compute(name, *values) if name else tuple(gr.skip() for _ in parts.outputs)
 
     inputs = [picker, *parts.inputs]
-    parts.compute.click(compute, inputs, parts.outputs, api_name="datasets_stats")
+    # The charts are drawn from the tables in a private step: /datasets_stats keeps its outputs.
+    drawn: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+    tables, plots = [parts.aspects, parts.buckets], [parts.aspect_chart, parts.bucket_chart]
+    parts.compute.click(compute, inputs, parts.outputs, api_name="datasets_stats").success(
+        charts, tables, plots, **drawn
+    )
     # Opening the section shows fresh numbers for the picked dataset.
-    tab.select(opened, inputs, parts.outputs, api_visibility="private", show_progress="minimal")
+    tab.select(opened, inputs, parts.outputs, api_visibility="private", show_progress="minimal").success(
+        charts, tables, plots, **drawn
+    )

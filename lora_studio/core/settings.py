@@ -7,6 +7,7 @@ for ``--help``, the README test and the CLI alike.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -147,7 +148,7 @@ def _heartbeat(text: str | None) -> float:
         seconds = float(text)
     except ValueError:
         seconds = 0.0
-    if seconds <= 0:
+    if not (seconds > 0 and math.isfinite(seconds)):
         raise SystemExit(f"--heartbeat: {text!r} is not a positive number of seconds, e.g. 2")
     return seconds
 

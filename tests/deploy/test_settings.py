@@ -24,7 +24,7 @@ def test_heartbeat_from_the_environment_and_the_flag_wins() -> None:
     assert load_settings(parse("--heartbeat", "1"), {"GRADIO_HEARTBEAT_INTERVAL": "7"}).heartbeat_s == 1.0
 
 
-@pytest.mark.parametrize("text", ["0", "-1", "soon"])
+@pytest.mark.parametrize("text", ["0", "-1", "soon", "nan", "inf"])
 def test_a_bad_heartbeat_is_refused(text: str) -> None:
     with pytest.raises(SystemExit, match="--heartbeat"):
         load_settings(None, {"GRADIO_HEARTBEAT_INTERVAL": text})

@@ -8,6 +8,7 @@
 #   PORT              port to serve (default 7860; RunPod exposes it as https://<pod>-<port>.proxy.runpod.net)
 #   LORA_STUDIO_AUTH  user:password (default: a generated password, printed below)
 #   LORA_STUDIO_SHARE=1  also open a Gradio share link (for providers without an open port)
+#   GRADIO_ROOT_PATH  URL prefix when the provider's proxy serves the app under a sub-path, e.g. /lora
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -7,6 +7,7 @@ for ``--help``, the README test and the CLI alike.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,10 @@ SPACE_WORKSPACE = Path("/data/lora-studio")
 SPACE_LIMIT = "2gb"
 SPACE_MAX_UPLOAD = "200mb"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Gradio's event streams (the page's /heartbeat and /queue/data) stay silent for this long between
+# keepalives. Its own default, 15 s, is longer than many reverse proxies' read timeout: the proxy
+# then cuts the heartbeat, Gradio takes the page for closed and the live log stops.
+DEFAULT_HEARTBEAT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Settings:
     auth: tuple[str, str] | None = None
     no_auth: bool = False
     root_path: str = ""
+    heartbeat_s: float = DEFAULT_HEARTBEAT_S
     stop_grace_s: float = 10.0
     max_upload: str = "4gb"
     sd_scripts: Path | None = None
@@ -89,6 +95,12 @@ SETTINGS_HELP: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("--no-auth", ("LORA_STUDIO_NO_AUTH",), "serve a public address without a login (not recommended)"),
     ("--root-path", ("GRADIO_ROOT_PATH",), "URL prefix when served behind a reverse proxy"),
     (
+        "--heartbeat",
+        ("GRADIO_HEARTBEAT_INTERVAL",),
+        f"seconds between keepalives on the page's streams; keep it under a proxy's read timeout "
+        f"(default {DEFAULT_HEARTBEAT_S:g})",
+    ),
+    (
         "--stop-grace",
         ("LORA_STUDIO_STOP_GRACE",),
         "seconds a stopped job gets after SIGINT before SIGTERM/SIGKILL",
@@ -129,6 +141,18 @@ def _size_setting(name: str, text: str | None) -> int | None:
         raise SystemExit(f"{name}: {error}") from None
 
 
+def _heartbeat(text: str | None) -> float:
+    if text is None:
+        return DEFAULT_HEARTBEAT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise SystemExit(f"--heartbeat: {text!r} is not a positive number of seconds, e.g. 2")
+    return seconds
+
+
 def parse_auth(value: str) -> tuple[str, str]:
     """``user:password`` → (user, password); the password may itself contain colons."""
     user, sep, password = value.partition(":")
@@ -147,6 +171,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--auth", type=parse_auth, help=helps["--auth"])
     parser.add_argument("--no-auth", action="store_true", default=None, help=helps["--no-auth"])
     parser.add_argument("--root-path", help=helps["--root-path"])
+    parser.add_argument("--heartbeat", type=float, help=helps["--heartbeat"])
     parser.add_argument("--stop-grace", type=float, help=helps["--stop-grace"])
     parser.add_argument("--max-upload", help=helps["--max-upload"])
     parser.add_argument("--sd-scripts", type=Path, help=helps["--sd-scripts"])
@@ -191,6 +216,7 @@ def load_settings(
         auth=auth,
         no_auth=bool(flags.get("no_auth")) or _truthy(env.get("LORA_STUDIO_NO_AUTH")),
         root_path=pick("root_path", ["GRADIO_ROOT_PATH"]) or "",
+        heartbeat_s=_heartbeat(pick("heartbeat", ["GRADIO_HEARTBEAT_INTERVAL"])),
         stop_grace_s=float(pick("stop_grace", ["LORA_STUDIO_STOP_GRACE"]) or 10.0),
         max_upload=pick("max_upload", ["LORA_STUDIO_MAX_UPLOAD"])
         or (SPACE_MAX_UPLOAD if space_mode else "4gb"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import gradio as gr
 
@@ -20,6 +21,8 @@ def serve(settings: Settings) -> None:
     thumbnails = settings.cache_dir / "thumbs"
     thumbnails.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([thumbnails])
+    # Gradio reads its keepalive interval only from the environment, at each request.
+    os.environ["GRADIO_HEARTBEAT_INTERVAL"] = f"{settings.heartbeat_s:g}"
     access = resolve_access(settings)
     if access.message:
         print(access.message, flush=True)

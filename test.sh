@@ -5,13 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup_venv.sh dev
 
-# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
-if [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Debian's chromium for the browser tests ..."
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`); the
+# reverse-proxy tests run a real nginx in front of the app.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; then
+  echo "Installing Debian's chromium and nginx for the browser and proxy tests ..."
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium nginx
 fi
 
 exec .venv/bin/python -m pytest "$@"

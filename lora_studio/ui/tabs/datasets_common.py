@@ -21,6 +21,19 @@ def dataset_dropdown(services: Services, selected: str | None = None) -> gr.Drop
     return gr.Dropdown(choices=choices, value=value)
 
 
+def dataset_list_refresh(services: Services, current: str | None) -> gr.Dropdown:
+    """A picker update for opening a tab: new choices, and the value only where it must change.
+
+    ``current`` may be stale: a tab opened right after a reload sends the value from before the
+    page-load handler filled it, and setting that back would clear the loaded one. So an empty
+    ``current`` leaves the value alone; one that no longer exists is cleared.
+    """
+    choices = dataset_choices(services)
+    if not current:
+        return gr.Dropdown(choices=choices)
+    return gr.Dropdown(choices=choices, value=current if current in choices else None)
+
+
 def progress_callback(progress: gr.Progress) -> Callable[[float, str], None]:
     """Adapt ``gr.Progress`` to the services' ``on_progress(fraction, message)``."""
 

@@ -14,6 +14,7 @@ from lora_studio.core.types import JobKind
 from lora_studio.services import Services
 from lora_studio.ui.errors import ui_errors
 from lora_studio.ui.job_view import STREAM_EVENT, JobView, build_job_view, newest_active, reattach
+from lora_studio.ui.tabs.datasets_common import dataset_list_refresh
 from lora_studio.ui.tabs.tagging_form import (
     PREFIX,
     OptionsForm,
@@ -167,8 +168,13 @@ def _wire_picker(services: Services, picker: Picker, tab: gr.Tab) -> None:
     picker.refresh.click(
         refresh, picker.dataset, [picker.dataset, picker.model], api_name="tagging_datasets", **QUIET
     )
+
+    @ui_errors
+    def opened(current: str | None) -> tuple[Any, Any]:
+        return dataset_list_refresh(services, current), gr.Dropdown(choices=services.tagging.model_choices())
+
     # Opening the tab refreshes the lists too: a dataset made a moment ago in the Datasets tab is there.
-    tab.select(refresh, picker.dataset, [picker.dataset, picker.model], api_visibility="private", **QUIET)
+    tab.select(opened, picker.dataset, [picker.dataset, picker.model], api_visibility="private", **QUIET)
     picker.dataset.change(pick_dataset, picker.dataset, picker.concepts, api_name="tagging_concepts", **QUIET)
 
 

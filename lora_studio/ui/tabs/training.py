@@ -20,7 +20,7 @@ from lora_studio.ui.binding import ConfigForm, build_config_form
 from lora_studio.ui.errors import ui_errors
 from lora_studio.ui.job_view import STREAM_EVENT as QUIET
 from lora_studio.ui.job_view import JobView, build_job_view, newest_active, reattach
-from lora_studio.ui.tabs.datasets_common import dataset_dropdown
+from lora_studio.ui.tabs.datasets_common import dataset_dropdown, dataset_list_refresh
 from lora_studio.ui.tabs.training_configs import saved_choices, wire_configs
 from lora_studio.ui.tabs.training_format import doctor_markdown, gpu_markdown, preview_texts, trainer_markdown
 from lora_studio.ui.tabs.training_layout import (
@@ -79,7 +79,12 @@ def _wire_refresh(services: Services, tab: gr.Tab, setup: Setup, sync: tuple[lis
     setup.refresh.click(refresh, setup.dataset, setup.dataset, api_name="training_datasets", **QUIET).success(
         sync_handler(services), *sync, api_visibility="private", **QUIET
     )
-    tab.select(refresh, setup.dataset, setup.dataset, api_visibility="private", **QUIET).success(
+
+    @ui_errors
+    def opened(current: str | None) -> Any:
+        return dataset_list_refresh(services, current)
+
+    tab.select(opened, setup.dataset, setup.dataset, api_visibility="private", **QUIET).success(
         sync_handler(services), *sync, api_visibility="private", **QUIET
     )
 

@@ -22,6 +22,7 @@ class JobKind(StrEnum):
     TAG = "tag"
     DOWNLOAD = "download"
     INSTALL = "install"
+    UPLOAD = "upload"
     OTHER = "other"
 
     @property

@@ -78,7 +78,7 @@ def upload_job_spec(
         write_text_atomic(card, model_card(model, path_in_repo))
         argv += ["--card-file", str(card)]
     return JobSpec(
-        kind=JobKind.OTHER,
+        kind=JobKind.UPLOAD,
         title=f"Upload {model.name} to {request.repo_id}",
         argv=tuple(argv),
         meta={

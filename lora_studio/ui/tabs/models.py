@@ -13,7 +13,6 @@ from lora_studio.core.errors import JobNotFound
 from lora_studio.core.types import JobKind
 from lora_studio.services import Services
 from lora_studio.services.models import (
-    UPLOAD_ACTION,
     CatalogDownload,
     DownloadRequest,
     download_outcome,
@@ -53,7 +52,7 @@ def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     _wire_files(services, files)
     _wire_upload(services, files, view, outcome)
     _wire_job_end(services, view, outcome, files)
-    reattach(demo, services, view, [JobKind.DOWNLOAD])
+    reattach(demo, services, view, [JobKind.DOWNLOAD, JobKind.UPLOAD])
 
     @ui_errors
     def load_lists() -> tuple[Any, ...]:
@@ -226,7 +225,7 @@ def _wire_job_end(services: Services, view: JobView, outcome: gr.Markdown, parts
             return skip
         if record.status.is_active:
             return skip
-        ended = upload_outcome if record.spec.meta.get("action") == UPLOAD_ACTION else download_outcome
+        ended = upload_outcome if record.kind is JobKind.UPLOAD else download_outcome
         message = ended(record.status, record.reason, services.jobs.tail(job_id))
         return (message, *local_values(services), job_id)
 

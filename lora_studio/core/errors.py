@@ -165,3 +165,7 @@ class TrainingStateNotFound(NotFound):
 
 class UploadFailed(LoraStudioError):
     """An upload to the Hugging Face Hub cannot start (no token, not a LoRA file, ...)."""
+
+
+class SpaceDryRun(InvalidInput):
+    """Training was asked for on a Hugging Face Space without a GPU, where it is a dry run only."""

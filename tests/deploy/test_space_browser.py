@@ -55,6 +55,8 @@ def test_space_mode_banner_dry_run_and_upload_cap(chromium, tmp_path: Path, outp
         wait_text(page, "training-gpu", "GPU")
         if shutil.which("nvidia-smi") is None:  # the label follows the hardware the app finds
             assert "dry run" in page.inner_text("#training-gpu")
+            assert page.locator("#training-start").is_disabled()
+            assert "dry run only" in page.inner_text("#training-start")
         wait_text(page, "training-trainer", "not installed")
         pick(page, "training-base", "tiny-sd15")
         pick(page, "training-preset", "sd15-cpu-smoke")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -15,6 +16,7 @@ from lora_studio.core.errors import (
     DatasetNotFound,
     JobStateError,
     PreflightFailed,
+    SpaceDryRun,
     TrainerMissing,
     TrainingStateNotFound,
 )
@@ -194,3 +196,15 @@ def test_resume_refuses_a_running_job(
         training.resume(launch.job.id)
     training.stop(launch.job.id)
     assert finished(training, launch.job.id) is JobStatus.STOPPED
+
+
+def test_a_space_without_a_gpu_refuses_to_train_and_says_it_is_a_dry_run(
+    run_settings: Settings, sd15_model: Path, good_dataset: Path
+) -> None:
+    space = dataclasses.replace(run_settings, space_mode=True)
+    training = TrainingService(space, build_services(space).jobs)
+    config = smoke_config(sd15_model)
+    assert training.check(config, "demo", gpu_available=False).preview is not None  # Check still works
+    with pytest.raises(SpaceDryRun, match="dry run"):
+        training.start(config, "demo", gpu_available=False)
+    assert training.runs() == [] and list(space.outputs_dir.iterdir()) == []

@@ -25,6 +25,7 @@ from lora_studio.core.errors import (
     JobStateError,
     NotFound,
     PreflightFailed,
+    SpaceDryRun,
     TrainingStateNotFound,
 )
 from lora_studio.core.paths import child_path, safe_name
@@ -227,9 +228,16 @@ class TrainingService:
         """Check, write the job's run folder (the bundle) and submit the training job; returns at once.
 
         Raises:
-            DatasetNotFound, ConfigInvalid (schema, launch rules, rendered keys), PreflightFailed (the
+            SpaceDryRun (a Space without a GPU), DatasetNotFound, ConfigInvalid (schema, launch rules, rendered keys), PreflightFailed (the
             doctor found errors; pass ``preflight=False`` to skip it), TrainerMissing, JobStartFailed.
         """
+        if self.settings.space_mode and not gpu_available:
+            raise SpaceDryRun(
+                "This Hugging Face Space has no GPU, so training here is a dry run: Check shows the "
+                "pre-flight report, the TOML files and the command.",
+                hint="Export the config and train on a machine with an NVIDIA GPU (see the README's "
+                "deployment recipes).",
+            )
         dataset_dir = self.dataset_dir(dataset)
         config = runs.checked_config(config, gpu_available=gpu_available)
         if preflight:
@@ -251,9 +259,11 @@ class TrainingService:
         that writes into the same output folder.
 
         Raises:
-            JobStateError (still running), TrainingStateNotFound (no ``*-state`` folder: turn on
+            SpaceDryRun, JobStateError (still running), TrainingStateNotFound (no ``*-state`` folder: turn on
             saving.save_state), ConfigInvalid, TrainerMissing, JobStartFailed.
         """
+        if self.settings.space_mode and not gpu_available:
+            raise SpaceDryRun("This Hugging Face Space has no GPU: runs cannot be resumed here.")
         record = self.jobs.get(job_id)
         if record.status.is_active:
             raise JobStateError(job_id, record.status.value, "resume")

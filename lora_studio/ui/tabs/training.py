@@ -49,7 +49,7 @@ def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
     configs = configs_accordion()
     gr.Markdown("### Settings")
     form = build_config_form()
-    check = check_section()
+    check = check_section(dry_run_only=services.settings.space_mode and not gpus)
     gr.Markdown("### Run")
     runs, resume = runs_row()
     view = build_job_view(services, PREFIX)

@@ -146,10 +146,16 @@ def configs_accordion() -> Configs:
     return Configs(name, overwrite, save, saved, load, upload, export, file)
 
 
-def check_section() -> Check:
+def check_section(*, dry_run_only: bool = False) -> Check:
+    """``dry_run_only``: a Space without a GPU, where Check works and Start cannot."""
     with gr.Row():
         button = gr.Button("Check (pre-flight + preview)", elem_id=f"{PREFIX}-check")
-        start = gr.Button("Start training", variant="primary", elem_id=f"{PREFIX}-start")
+        start = gr.Button(
+            "Start training (not on this Space: no GPU, dry run only)" if dry_run_only else "Start training",
+            variant="primary",
+            interactive=not dry_run_only,
+            elem_id=f"{PREFIX}-start",
+        )
     doctor = gr.Markdown(NO_CHECK, elem_id=f"{PREFIX}-doctor")
     with gr.Accordion("What Start runs: the TOML files and the exact command", open=True):
         with gr.Row(equal_height=False):

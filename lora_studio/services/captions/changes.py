@@ -22,7 +22,6 @@ from lora_studio.services.captions.store import (
     caption_content,
     parse_caption_bytes,
     remove_stale_temps,
-    write_caption_fast,
 )
 from lora_studio.services.captions.tags import one_line
 from lora_studio.services.captions.undo import (
@@ -36,6 +35,7 @@ from lora_studio.services.captions.undo import (
     write_meta,
     write_record,
 )
+from lora_studio.services.captions.writer import CaptionWriter, flush_file_system
 
 ProgressCallback = Callable[[float, str], None]
 PROGRESS_EVERY = 200  # captions between two progress calls
@@ -64,7 +64,7 @@ def plan_changes(entries: Sequence[Entry], operation: OperationBase) -> Plan:
         if entry.parsed.state is CaptionState.NOT_UTF8:
             not_utf8.append(entry.caption)
             continue
-        new_text = one_line(operation.apply(entry.parsed.text))
+        new_text = one_line(operation.apply_split(entry.parsed.text, list(entry.parsed.tags)))
         if new_text == entry.parsed.text:
             continue
         if not new_text:
@@ -82,7 +82,18 @@ def apply_plan(
     *,
     on_progress: ProgressCallback | None = None,
 ) -> str:
-    """Write the undo record, then every changed caption; returns the undo record's id."""
+    """Write the undo record, then every changed caption; returns the undo record's id.
+
+    Safe without one fsync per caption (20,000 of them would cost more than the edit itself):
+    1. the undo record (old and new content of every caption) is fsynced, with its folder,
+       before the first caption changes;
+    2. each caption then changes in one atomic step (``CaptionWriter``), so a killed process
+       leaves every caption old or new, and the record says ``pending``;
+    3. after a power cut, captions not yet written back may be old, new or garbage (file systems
+       do not order file data against renames), but the durable record holds both texts of
+       each: undo restores them all (those that are neither are listed; undo with force);
+    4. one syncfs at the end makes the new captions durable before the record says ``applied``.
+    """
     folder = undo_folder(dataset_dir)
     kind = str(operation.model_dump().get("kind", "edit"))
     record = UndoRecord(
@@ -98,20 +109,18 @@ def apply_plan(
     meta = write_record(folder, record)
     total = len(record.entries)
     root = str(dataset_dir)
-    for done, undo_entry in enumerate(record.entries, start=1):
-        path = os.path.join(root, undo_entry.caption)  # checked names from our own scan
-        write_caption_fast(path, undo_entry.new)
-        _remember(cache, path, undo_entry.new)
-        if on_progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-            on_progress(done / total, f"{done}/{total} captions")
+    with CaptionWriter() as writer:
+        for done, undo_entry in enumerate(record.entries, start=1):
+            path = os.path.join(root, undo_entry.caption)  # checked names from our own scan
+            data = undo_entry.new.encode("utf-8")
+            # Remembering what we wrote saves re-reading it on the next table or filter.
+            cache.put(path, writer.write(path, data), parse_caption_bytes(data))
+            if on_progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+                on_progress(done / total, f"{done}/{total} captions")
+    flush_file_system(root)
     write_meta(folder, meta.model_copy(update={"status": UndoStatus.APPLIED}))
     prune(folder)
     return record.id
-
-
-def _remember(cache: CaptionCache, path: str, content: str) -> None:
-    # Saves re-reading what we just wrote on the next table or filter.
-    cache.put(path, os.stat(path), parse_caption_bytes(content.encode("utf-8")))
 
 
 def undo_record(
@@ -151,14 +160,16 @@ def undo_record(
             f"'{record.description}' ({shown}); nothing was undone.",
             hint="Undo with force to overwrite those edits too.",
         )
-    for path, old in todo:
-        if old is None:
-            path.unlink(missing_ok=True)
-        else:
-            write_caption_fast(str(path), old)
+    with CaptionWriter() as writer:
+        for path, old in todo:
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                writer.write(str(path), old.encode("utf-8"))
     for folder, exists in folders.items():
         if exists:
             remove_stale_temps(folder)
+    flush_file_system(str(dataset_dir))
     write_meta(undo_folder(dataset_dir), meta.model_copy(update={"status": UndoStatus.UNDONE}))
     return len(record.entries) - lost, conflicts
 

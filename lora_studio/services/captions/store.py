@@ -6,12 +6,11 @@ over 20,000 captions cost one ``stat`` per file instead of a read.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
-import tempfile
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,8 +21,7 @@ from lora_studio.core.paths import relative_inside
 from lora_studio.services.captions.models import CaptionState
 from lora_studio.services.captions.tags import one_line, split_tags
 
-# Temporary files of a bulk write: ".<caption name>.<random>.tmp" beside the caption.
-_TEMP_COUNTER = itertools.count()
+# Temporary and spare files of a bulk write (writer.py): ".<caption name>.<pid>x<n>.tmp".
 _STALE_TEMP = re.compile(r"^\.(.+\.(?:txt|caption))\.[A-Za-z0-9_]+\.tmp$")
 
 
@@ -32,12 +30,20 @@ class ParsedCaption:
     state: CaptionState
     raw: str | None  # the exact file content; None when there is no file or it is not UTF-8
     text: str  # one line, stripped
-    tags: tuple[str, ...]
-    tag_set: frozenset[str]
+
+    # Split on first use: a bulk edit caches the 20,000 captions it writes, and only a later
+    # table or filter needs their tags.
+    @cached_property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(split_tags(self.text)) if self.text else ()
+
+    @cached_property
+    def tag_set(self) -> frozenset[str]:
+        return frozenset(self.tags)
 
 
-MISSING = ParsedCaption(CaptionState.MISSING, None, "", (), frozenset())
-_NOT_UTF8 = ParsedCaption(CaptionState.NOT_UTF8, None, "", (), frozenset())
+MISSING = ParsedCaption(CaptionState.MISSING, None, "")
+_NOT_UTF8 = ParsedCaption(CaptionState.NOT_UTF8, None, "")
 
 
 def parse_caption_bytes(data: bytes) -> ParsedCaption:
@@ -46,10 +52,7 @@ def parse_caption_bytes(data: bytes) -> ParsedCaption:
     except UnicodeDecodeError:
         return _NOT_UTF8
     text = one_line(raw)
-    if not text:
-        return ParsedCaption(CaptionState.EMPTY, raw, "", (), frozenset())
-    tags = tuple(split_tags(text))
-    return ParsedCaption(CaptionState.OK, raw, text, tags, frozenset(tags))
+    return ParsedCaption(CaptionState.OK if text else CaptionState.EMPTY, raw, text)
 
 
 def caption_content(text: str) -> str:
@@ -195,30 +198,6 @@ def require_utf8(parsed: ParsedCaption, caption: str) -> None:
 def write_caption_durable(path: Path, content: str) -> None:
     """Single edits: temp file + fsync + rename (core.atomic)."""
     write_text_atomic(path, content)
-
-
-def write_caption_fast(path: str, content: str) -> None:
-    """Bulk writes: temp file + rename, without a per-file fsync.
-
-    The rename keeps every caption old or new if the process dies; a per-file fsync would
-    multiply the cost of a 20,000-caption operation several times (the undo record written
-    before is fsynced, so a crash is always recoverable). ``path`` is a string because Path
-    objects cost more than the write itself at this volume.
-    """
-    folder, name = os.path.split(path)
-    # A pid+counter name is far cheaper than mkstemp's random names; O_EXCL still guards it.
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}x{next(_TEMP_COUNTER)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def remove_stale_temps(folder: Path) -> int:

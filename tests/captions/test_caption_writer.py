@@ -104,3 +104,21 @@ def test_fast_split_matches_the_folding_split():
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
         assert split_tags(text) == [tag for part in text.split(",") if (tag := clean_tag(part))], text
+
+
+@pytest.mark.parametrize("caption", ["../outside.txt", "10_a/../../outside.txt", "10_a/..", "/etc/x.txt"])
+def test_a_tampered_undo_record_cannot_leave_the_dataset(tmp_path: Path, caption: str):
+    from lora_studio.core.errors import InvalidName, PathEscape
+    from lora_studio.services.captions.changes import undo_record
+    from lora_studio.services.captions.undo import UndoEntry, UndoMeta, UndoRecord, UndoStatus
+
+    dataset = tmp_path / "ds"
+    (dataset / "10_a").mkdir(parents=True)
+    record = UndoRecord(
+        id="x", created="now", description="edit", operation={},
+        entries=(UndoEntry(caption=caption, old="old\n", new="new\n"),),
+    )  # fmt: skip
+    meta = UndoMeta(id="x", created="now", description="edit", captions=1, status=UndoStatus.APPLIED)
+    with pytest.raises((InvalidName, PathEscape)):
+        undo_record(dataset, record, meta, force=True)
+    assert not (tmp_path / "outside.txt").exists()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lora_studio.core.errors import CaptionConflict
-from lora_studio.core.paths import relative_inside
+from lora_studio.core.paths import relative_inside, safe_name
 from lora_studio.services.captions.bulk import OperationBase
 from lora_studio.services.captions.models import CaptionState
 from lora_studio.services.captions.store import (
@@ -135,15 +135,13 @@ def undo_record(
     Raises:
         CaptionConflict: conflicts were found and ``force`` is False.
     """
-    todo: list[tuple[Path, str | None]] = []
+    todo: list[tuple[str, str | None]] = []
     conflicts: list[str] = []
-    folders: dict[Path, bool] = {}
+    folders: dict[str, Path | None] = {}  # concept folder -> its checked path, None when gone
     lost = 0
     for entry in record.entries:
-        path = relative_inside(dataset_dir, entry.caption)
-        if path.parent not in folders:
-            folders[path.parent] = path.parent.is_dir()
-        if not folders[path.parent]:
+        path = _checked_caption(dataset_dir, entry.caption, folders)
+        if path is None:
             conflicts.append(entry.caption)  # its concept folder was deleted or renamed since
             lost += 1
             continue
@@ -163,20 +161,35 @@ def undo_record(
     with CaptionWriter() as writer:
         for path, old in todo:
             if old is None:
-                path.unlink(missing_ok=True)
+                Path(path).unlink(missing_ok=True)
             else:
-                writer.write(str(path), old.encode("utf-8"))
-    for folder, exists in folders.items():
-        if exists:
+                writer.write(path, old.encode("utf-8"))
+    for folder in folders.values():
+        if folder is not None:
             remove_stale_temps(folder)
     flush_file_system(str(dataset_dir))
     write_meta(undo_folder(dataset_dir), meta.model_copy(update={"status": UndoStatus.UNDONE}))
     return len(record.entries) - lost, conflicts
 
 
-def _current_bytes(path: Path) -> bytes | None:
+def _checked_caption(dataset_dir: Path, caption: str, folders: dict[str, Path | None]) -> str | None:
+    """The path of a caption named in a record (a file the person could edit), checked once per
+    folder: resolving 20,000 paths one by one cost more than the whole undo. None: folder gone."""
+    folder, _, name = caption.rpartition("/")
+    if folder not in folders:
+        checked = relative_inside(dataset_dir, folder)  # raises for "..", absolute paths, escapes
+        folders[folder] = checked if checked.is_dir() else None
+    base = folders[folder]
+    if base is None:
+        return None
+    safe_name(name)  # raises for "", "..", separators; the name is used as recorded (NFD stays NFD)
+    return os.path.join(base, name)
+
+
+def _current_bytes(path: str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except FileNotFoundError:
         return None
 

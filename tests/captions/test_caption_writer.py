@@ -122,3 +122,14 @@ def test_a_tampered_undo_record_cannot_leave_the_dataset(tmp_path: Path, caption
     with pytest.raises((InvalidName, PathEscape)):
         undo_record(dataset, record, meta, force=True)
     assert not (tmp_path / "outside.txt").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root ignores file modes")
+def test_read_only_old_caption_is_not_reused_as_spare(tmp_path: Path):
+    paths = _captions(tmp_path / "1_a", 3)
+    paths[0].chmod(0o444)
+    with CaptionWriter() as writer:
+        for index, path in enumerate(paths):
+            writer.write(str(path), _new(index))
+    assert [path.read_bytes() for path in paths] == [_new(index) for index in range(3)]
+    assert _hidden(tmp_path / "1_a") == []

@@ -16,6 +16,7 @@ torn. Durability (power loss) is the caller's concern: see ``changes.apply_plan`
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import itertools
@@ -31,6 +32,9 @@ _COUNTER = itertools.count()
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EPERM}
+
+# O_NOFOLLOW: never write through a link put where a spare was; O_BINARY: no "\r\n" on Windows.
+_FLAGS = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 Exchange = Callable[[str, str], None]
 
@@ -123,9 +127,11 @@ class CaptionWriter:
         spare = self._spares.get(folder)
         if spare is not None:
             try:
-                fd = os.open(spare, os.O_WRONLY | os.O_NOFOLLOW)
-            except OSError:  # replaced by a link or a folder meanwhile: leave it, take a new one
+                fd = os.open(spare, _FLAGS)
+            except OSError:  # read-only, or replaced by a link or a folder: take a new one
                 del self._spares[folder]
+                with contextlib.suppress(OSError):
+                    os.unlink(spare)  # a folder stays (unlink refuses it)
             else:
                 info = os.fstat(fd)
                 # A caption hard-linked elsewhere must not be overwritten in place: drop our name.
@@ -134,7 +140,7 @@ class CaptionWriter:
                 os.close(fd)
                 os.unlink(spare)
         spare = temp_name(path)
-        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        fd = os.open(spare, _FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
         self._spares[folder] = spare
         return spare, fd
 

@@ -4,8 +4,9 @@
 
 Targets (issue 5): tag frequencies <= 1 s, a bulk add/remove/replace <= 2 s including the undo
 record, filter by tag <= 300 ms. Prints each figure with its target and ratio (figure / target;
-<= 1.0 meets it), plus the bare cost of replacing the same number of files by temp file + rename
-on this disk, which bounds any bulk operation that changes every caption. "cpu" is this
+<= 1.0 meets it), plus the bare cost of replacing the same number of files by a fresh temp file +
+rename on this disk (what bulk writes did before they swapped one spare file per folder: see
+lora_studio/services/captions/writer.py). "cpu" is this
 process's CPU time (user + system): on a busy shared machine wall time exceeds it.
 """
 

@@ -18,22 +18,23 @@ ROOT = Path(__file__).resolve().parents[2]
 CAPTIONS = 3000
 KILL_AFTER = 600  # captions written before the kill is sent
 
-# The child slows each write a little (still a real temp file + rename) so the kill surely
+# The child slows each write a little (still the real spare write + exchange) so the kill surely
 # lands while captions are being replaced, not before or after.
 CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
     from lora_studio.core.settings import Settings
-    from lora_studio.services.captions import AddTags, CaptionService, changes
+    from lora_studio.services.captions import AddTags, CaptionService, writer
 
-    real_write = changes.write_caption_fast
+    real_write = writer.CaptionWriter.write
 
-    def slow_write(path, content):
-        real_write(path, content)
+    def slow_write(self, path, data):
+        written = real_write(self, path, data)
         time.sleep(0.0005)
+        return written
 
-    changes.write_caption_fast = slow_write
+    writer.CaptionWriter.write = slow_write
 
     def progress(fraction, message):
         print("progress", message.split("/")[0], flush=True)

@@ -3,6 +3,7 @@ input gives a clear message and changes nothing, bulk forms become operations, t
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import gradio as gr
@@ -10,7 +11,14 @@ import pytest
 from PIL import Image
 
 from lora_studio.core.errors import CaptionConflict, InvalidInput, InvalidName
-from lora_studio.services.captions import AddTags, AddTrigger, CaptionFilter, FindReplace, ReplaceTag
+from lora_studio.services.captions import (
+    AddTags,
+    AddTrigger,
+    CaptionFilter,
+    CaptionState,
+    FindReplace,
+    ReplaceTag,
+)
 from lora_studio.ui.tabs import captions_bulk as bulk
 from lora_studio.ui.tabs.captions_browse import EDITOR_OUTPUTS, Cursor, Loaded, load_view, move
 from lora_studio.ui.tabs.captions_handlers import CaptionHandlers
@@ -34,7 +42,7 @@ def handlers(services) -> CaptionHandlers:  # type: ignore[no-untyped-def]
 def loaded_at(services, cursor: Cursor) -> Loaded:  # type: ignore[no-untyped-def]
     item = load_view(services, cursor).current
     assert item is not None
-    return Loaded(item.image, item.text, item.state)
+    return Loaded(cursor.dataset, item.image, item.text, item.state)
 
 
 def test_editor_outputs_shape_and_first_image(handlers, dataset) -> None:  # type: ignore[no-untyped-def]
@@ -42,9 +50,34 @@ def test_editor_outputs_shape_and_first_image(handlers, dataset) -> None:  # typ
     editor, controls = outputs[:EDITOR_OUTPUTS], outputs[EDITOR_OUTPUTS:]
     assert "10_alice/001.png" in editor[1] and "image 1 of 5" in editor[1]
     assert editor[3] == "alice, smile"
-    assert editor[4] == Loaded("10_alice/001.png", "alice, smile", editor[4].state)
+    assert Loaded.of(editor[4]) == Loaded("ds", "10_alice/001.png", "alice, smile", CaptionState.OK)
     assert editor[5] == Cursor("ds")
     assert controls[5:] == (".txt", False)
+
+
+def test_switching_dataset_never_saves(handlers, make_dataset, dataset) -> None:  # type: ignore[no-untyped-def]
+    make_dataset("other", {"1_x": {"a.png": "x, y"}})
+    first = handlers.open_dataset("ds", None, None, "", False)
+    loaded, cursor = first[4], first[5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # unmodified: not even a warning
+        handlers.open_dataset("other", cursor, loaded, "alice, smile", False)
+    # The person emptied the box and switched: nothing is saved (an empty caption would be
+    # refused with an error); the edit left behind is named in a warning.
+    with pytest.warns(UserWarning, match="001.png"):
+        outputs = handlers.open_dataset("other", cursor, loaded, "", False)
+    assert outputs[5] == Cursor("other") and outputs[3] == "x, y"
+    assert (dataset / "10_alice/001.txt").read_text(encoding="utf-8") == "alice, smile"
+
+
+def test_an_edit_is_saved_to_the_image_it_was_loaded_for(services, dataset) -> None:  # type: ignore[no-untyped-def]
+    # A second click sent before the first one's result arrived: the cursor (server side) has
+    # moved on, the page still sends image 1 with its text. The edit goes to image 1.
+    first = loaded_at(services, Cursor("ds"))
+    view = move(services, Cursor("ds", position=3), first.to_json(), "alice, smile, scarf", False, 3)
+    assert (dataset / "10_alice/001.txt").read_text(encoding="utf-8") == "alice, smile, scarf\n"
+    assert (dataset / "10_alice/004.txt").read_text(encoding="utf-8") == "alice, hat"
+    assert view.current is not None and view.current.image == "10_alice/004.png"
 
 
 def test_moving_on_saves_a_modified_edit_first(services, dataset) -> None:  # type: ignore[no-untyped-def]
@@ -121,6 +154,18 @@ def test_apply_counts_and_undo_after_confirm(handlers, dataset) -> None:  # type
     stats, _, freq_rows, _, history = handlers.panels(cursor, "", "count")
     assert "4** images" in stats and history[0][-1] == "undone"
     assert ["alice", 2, 50.0] in freq_rows
+
+
+def test_apply_reports_progress_to_gradio(handlers, dataset) -> None:  # type: ignore[no-untyped-def]
+    reported: list[tuple[float, str]] = []
+
+    class Progress:  # gr.Progress's call signature
+        def __call__(self, fraction: float, desc: str | None = None) -> None:
+            reported.append((fraction, desc or ""))
+
+    form = ("add_tags", "new", "", "end", False, False, "dataset")
+    handlers.apply(Cursor("ds"), None, "", False, True, *form, Progress())
+    assert reported and reported[-1] == (1.0, "4/4 captions")  # the non-UTF-8 one skipped
 
 
 def test_forms_become_operations() -> None:

@@ -133,3 +133,47 @@ def test_edit_bulk_trigger_frequencies_and_undo(chromium, tmp_path: Path, output
         page.screenshot(path=str(output_dir / "captions-undone.png"), full_page=True)
     finally:
         server.stop()
+
+
+# Every toast the page shows, recorded as it appears ("error: message"), whatever disappears later.
+WATCH_TOASTS_JS = """() => { window.__toasts = []; setInterval(() => {
+  for (const t of document.querySelectorAll('[data-testid=toast-body]')) {
+    const line = t.className + ': ' + t.innerText.trim();
+    if (!window.__toasts.includes(line)) window.__toasts.push(line);
+  } }, 20); }"""
+
+
+def test_switching_datasets_quickly_shows_no_error(chromium, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Switching while the previous dataset is still loading once sent the new dataset's editor
+    # state with the old (or empty) text box, and the tab tried to save it: "empty caption" error.
+    workspace = tmp_path / "ws"
+    names = ["aaa", "bbb", "ccc"]
+    for index, name in enumerate(names):
+        folder = workspace / "datasets" / name / "1_thing"
+        folder.mkdir(parents=True)
+        for number in range(30):
+            Image.new("RGB", (256, 256), (index * 80, number * 8, 120)).save(folder / f"{number:03d}.png")
+            (folder / f"{number:03d}.txt").write_text(f"{name}, picture {number}\n", encoding="utf-8")
+    server = start_app(workspace, tmp_path)
+    try:
+        page = chromium.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+        page.goto(server.url)
+        page.evaluate(WATCH_TOASTS_JS)
+        page.click("#tab-captions-button")
+        # Switch as soon as the picker holds the first dataset, while its first load is arriving.
+        page.wait_for_function("() => document.querySelector('#captions-dataset input').value === 'aaa'")
+        for name in ["bbb", "ccc", "aaa", "ccc", "bbb", "aaa", "ccc", "aaa", "bbb"]:  # no waiting
+            page.click("#captions-dataset input")
+            page.click(f"[role=option][aria-label='{name}']")
+        page.wait_for_function(
+            "() => document.querySelector('#captions-text textarea').value === 'bbb, picture 0'",
+            timeout=30000,
+        )
+        page.wait_for_timeout(1500)  # late replies of the earlier switches
+        toasts = page.evaluate("() => window.__toasts")
+        assert not [toast for toast in toasts if "error" in toast.lower()], toasts
+        for name in names:  # and nothing was written
+            text = (workspace / "datasets" / name / "1_thing" / "000.txt").read_text(encoding="utf-8")
+            assert text == f"{name}, picture 0\n"
+    finally:
+        server.stop()

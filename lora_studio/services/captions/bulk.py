@@ -41,6 +41,21 @@ class OperationBase(BaseModel):
     def apply(self, text: str) -> str:
         raise NotImplementedError
 
+    def apply_split(self, text: str, tags: list[str]) -> str:
+        """``apply`` for a caption already split (``tags == split_tags(text)``); tag operations
+        override it to skip splitting again (the scan has split every caption)."""
+        return self.apply(text)
+
+
+class TagOperation(OperationBase):
+    """An operation on the tag list: ``apply_split`` does the work."""
+
+    def apply(self, text: str) -> str:
+        return self.apply_split(text, split_tags(text))
+
+    def apply_split(self, text: str, tags: list[str]) -> str:
+        raise NotImplementedError
+
 
 def _tags_field(value: object) -> object:
     return parse_tag_list(value) if isinstance(value, str) else value
@@ -63,7 +78,7 @@ def _place(tags: list[str], add: tuple[str, ...], position: Position) -> list[st
     return [*add, *tags] if position == "start" else [*tags, *add]
 
 
-class AddTrigger(OperationBase):
+class AddTrigger(TagOperation):
     """Put the trigger word first (or last); any other occurrence is removed, never duplicated."""
 
     kind: Literal["add_trigger"] = "add_trigger"
@@ -76,13 +91,12 @@ class AddTrigger(OperationBase):
     def describe(self) -> str:
         return f"add trigger word {clean_tag(self.word)!r} at the {self.position}"
 
-    def apply(self, text: str) -> str:
+    def apply_split(self, text: str, tags: list[str]) -> str:
         word = clean_tag(self.word)
-        tags = split_tags(text)
         return _retag(text, tags, _place([tag for tag in tags if tag != word], (word,), self.position))
 
 
-class AddTags(OperationBase):
+class AddTags(TagOperation):
     """Add tags a caption lacks, at the start or the end."""
 
     kind: Literal["add_tags"] = "add_tags"
@@ -97,13 +111,12 @@ class AddTags(OperationBase):
     def describe(self) -> str:
         return f"add tags {join_tags(self.tags)!r} at the {self.position}"
 
-    def apply(self, text: str) -> str:
-        tags = split_tags(text)
+    def apply_split(self, text: str, tags: list[str]) -> str:
         missing = tuple(tag for tag in self.tags if tag not in tags)
         return _retag(text, tags, _place(tags, missing, self.position)) if missing else text
 
 
-class RemoveTags(OperationBase):
+class RemoveTags(TagOperation):
     kind: Literal["remove_tags"] = "remove_tags"
     tags: tuple[str, ...]
 
@@ -115,13 +128,12 @@ class RemoveTags(OperationBase):
     def describe(self) -> str:
         return f"remove tags {join_tags(self.tags)!r}"
 
-    def apply(self, text: str) -> str:
+    def apply_split(self, text: str, tags: list[str]) -> str:
         drop = set(self.tags)
-        tags = split_tags(text)
         return _retag(text, tags, [tag for tag in tags if tag not in drop])
 
 
-class ReplaceTag(OperationBase):
+class ReplaceTag(TagOperation):
     """Rename one tag in place; if the new tag is already there the duplicate is dropped."""
 
     kind: Literal["replace_tag"] = "replace_tag"
@@ -135,9 +147,8 @@ class ReplaceTag(OperationBase):
     def describe(self) -> str:
         return f"replace tag {clean_tag(self.old)!r} with {clean_tag(self.new)!r}"
 
-    def apply(self, text: str) -> str:
+    def apply_split(self, text: str, tags: list[str]) -> str:
         old, new = clean_tag(self.old), clean_tag(self.new)
-        tags = split_tags(text)
         if old not in tags:
             return text
         return _retag(text, tags, dedupe(new if tag == old else tag for tag in tags))
@@ -186,14 +197,13 @@ class FindReplace(OperationBase):
         return one_line(text.replace(self.find, self.replace))
 
 
-class RemoveDuplicateTags(OperationBase):
+class RemoveDuplicateTags(TagOperation):
     kind: Literal["remove_duplicate_tags"] = "remove_duplicate_tags"
 
     def describe(self) -> str:
         return "remove duplicate tags"
 
-    def apply(self, text: str) -> str:
-        tags = split_tags(text)
+    def apply_split(self, text: str, tags: list[str]) -> str:
         return _retag(text, tags, dedupe(tags))
 
 
@@ -209,7 +219,7 @@ class NormaliseSeparators(OperationBase):
         return normalise_text(text)
 
 
-class UnderscoresToSpaces(OperationBase):
+class UnderscoresToSpaces(TagOperation):
     """``long_hair`` → ``long hair`` (kaomoji such as ``^_^`` are kept)."""
 
     kind: Literal["underscores_to_spaces"] = "underscores_to_spaces"
@@ -217,8 +227,7 @@ class UnderscoresToSpaces(OperationBase):
     def describe(self) -> str:
         return "replace underscores with spaces"
 
-    def apply(self, text: str) -> str:
-        tags = split_tags(text)
+    def apply_split(self, text: str, tags: list[str]) -> str:
         return _retag(text, tags, dedupe(underscores_to_spaces(tag) for tag in tags))
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lora_studio.core.errors import CaptionConflict
-from lora_studio.core.paths import relative_inside
+from lora_studio.core.paths import relative_inside, safe_name
 from lora_studio.services.captions.bulk import OperationBase
 from lora_studio.services.captions.models import CaptionState
 from lora_studio.services.captions.store import (
@@ -22,7 +22,6 @@ from lora_studio.services.captions.store import (
     caption_content,
     parse_caption_bytes,
     remove_stale_temps,
-    write_caption_fast,
 )
 from lora_studio.services.captions.tags import one_line
 from lora_studio.services.captions.undo import (
@@ -36,6 +35,7 @@ from lora_studio.services.captions.undo import (
     write_meta,
     write_record,
 )
+from lora_studio.services.captions.writer import CaptionWriter, flush_file_system
 
 ProgressCallback = Callable[[float, str], None]
 PROGRESS_EVERY = 200  # captions between two progress calls
@@ -64,7 +64,7 @@ def plan_changes(entries: Sequence[Entry], operation: OperationBase) -> Plan:
         if entry.parsed.state is CaptionState.NOT_UTF8:
             not_utf8.append(entry.caption)
             continue
-        new_text = one_line(operation.apply(entry.parsed.text))
+        new_text = one_line(operation.apply_split(entry.parsed.text, list(entry.parsed.tags)))
         if new_text == entry.parsed.text:
             continue
         if not new_text:
@@ -82,7 +82,18 @@ def apply_plan(
     *,
     on_progress: ProgressCallback | None = None,
 ) -> str:
-    """Write the undo record, then every changed caption; returns the undo record's id."""
+    """Write the undo record, then every changed caption; returns the undo record's id.
+
+    Safe without one fsync per caption (20,000 of them would cost more than the edit itself):
+    1. the undo record (old and new content of every caption) is fsynced, with its folder,
+       before the first caption changes;
+    2. each caption then changes in one atomic step (``CaptionWriter``), so a killed process
+       leaves every caption old or new, and the record says ``pending``;
+    3. after a power cut, captions not yet written back may be old, new or garbage (file systems
+       do not order file data against renames), but the durable record holds both texts of
+       each: undo restores them all (those that are neither are listed; undo with force);
+    4. one syncfs at the end makes the new captions durable before the record says ``applied``.
+    """
     folder = undo_folder(dataset_dir)
     kind = str(operation.model_dump().get("kind", "edit"))
     record = UndoRecord(
@@ -98,20 +109,18 @@ def apply_plan(
     meta = write_record(folder, record)
     total = len(record.entries)
     root = str(dataset_dir)
-    for done, undo_entry in enumerate(record.entries, start=1):
-        path = os.path.join(root, undo_entry.caption)  # checked names from our own scan
-        write_caption_fast(path, undo_entry.new)
-        _remember(cache, path, undo_entry.new)
-        if on_progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-            on_progress(done / total, f"{done}/{total} captions")
+    with CaptionWriter() as writer:
+        for done, undo_entry in enumerate(record.entries, start=1):
+            path = os.path.join(root, undo_entry.caption)  # checked names from our own scan
+            data = undo_entry.new.encode("utf-8")
+            # Remembering what we wrote saves re-reading it on the next table or filter.
+            cache.put(path, writer.write(path, data), parse_caption_bytes(data))
+            if on_progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+                on_progress(done / total, f"{done}/{total} captions")
+    flush_file_system(root)
     write_meta(folder, meta.model_copy(update={"status": UndoStatus.APPLIED}))
     prune(folder)
     return record.id
-
-
-def _remember(cache: CaptionCache, path: str, content: str) -> None:
-    # Saves re-reading what we just wrote on the next table or filter.
-    cache.put(path, os.stat(path), parse_caption_bytes(content.encode("utf-8")))
 
 
 def undo_record(
@@ -126,15 +135,13 @@ def undo_record(
     Raises:
         CaptionConflict: conflicts were found and ``force`` is False.
     """
-    todo: list[tuple[Path, str | None]] = []
+    todo: list[tuple[str, str | None]] = []
     conflicts: list[str] = []
-    folders: dict[Path, bool] = {}
+    folders: dict[str, Path | None] = {}  # concept folder -> its checked path, None when gone
     lost = 0
     for entry in record.entries:
-        path = relative_inside(dataset_dir, entry.caption)
-        if path.parent not in folders:
-            folders[path.parent] = path.parent.is_dir()
-        if not folders[path.parent]:
+        path = _checked_caption(dataset_dir, entry.caption, folders)
+        if path is None:
             conflicts.append(entry.caption)  # its concept folder was deleted or renamed since
             lost += 1
             continue
@@ -151,21 +158,38 @@ def undo_record(
             f"'{record.description}' ({shown}); nothing was undone.",
             hint="Undo with force to overwrite those edits too.",
         )
-    for path, old in todo:
-        if old is None:
-            path.unlink(missing_ok=True)
-        else:
-            write_caption_fast(str(path), old)
-    for folder, exists in folders.items():
-        if exists:
+    with CaptionWriter() as writer:
+        for path, old in todo:
+            if old is None:
+                Path(path).unlink(missing_ok=True)
+            else:
+                writer.write(path, old.encode("utf-8"))
+    for folder in folders.values():
+        if folder is not None:
             remove_stale_temps(folder)
+    flush_file_system(str(dataset_dir))
     write_meta(undo_folder(dataset_dir), meta.model_copy(update={"status": UndoStatus.UNDONE}))
     return len(record.entries) - lost, conflicts
 
 
-def _current_bytes(path: Path) -> bytes | None:
+def _checked_caption(dataset_dir: Path, caption: str, folders: dict[str, Path | None]) -> str | None:
+    """The path of a caption named in a record (a file the person could edit), checked once per
+    folder: resolving 20,000 paths one by one cost more than the whole undo. None: folder gone."""
+    folder, _, name = caption.rpartition("/")
+    if folder not in folders:
+        checked = relative_inside(dataset_dir, folder)  # raises for "..", absolute paths, escapes
+        folders[folder] = checked if checked.is_dir() else None
+    base = folders[folder]
+    if base is None:
+        return None
+    safe_name(name)  # raises for "", "..", separators; the name is used as recorded (NFD stays NFD)
+    return os.path.join(base, name)
+
+
+def _current_bytes(path: str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except FileNotFoundError:
         return None
 

@@ -6,12 +6,12 @@ over 20,000 captions cost one ``stat`` per file instead of a read.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
-import tempfile
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,8 +22,7 @@ from lora_studio.core.paths import relative_inside
 from lora_studio.services.captions.models import CaptionState
 from lora_studio.services.captions.tags import one_line, split_tags
 
-# Temporary files of a bulk write: ".<caption name>.<random>.tmp" beside the caption.
-_TEMP_COUNTER = itertools.count()
+# Temporary and spare files of a bulk write (writer.py): ".<caption name>.<pid>x<n>.tmp".
 _STALE_TEMP = re.compile(r"^\.(.+\.(?:txt|caption))\.[A-Za-z0-9_]+\.tmp$")
 
 
@@ -32,12 +31,20 @@ class ParsedCaption:
     state: CaptionState
     raw: str | None  # the exact file content; None when there is no file or it is not UTF-8
     text: str  # one line, stripped
-    tags: tuple[str, ...]
-    tag_set: frozenset[str]
+
+    # Split on first use: a bulk edit caches the 20,000 captions it writes, and only a later
+    # table or filter needs their tags.
+    @cached_property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(split_tags(self.text)) if self.text else ()
+
+    @cached_property
+    def tag_set(self) -> frozenset[str]:
+        return frozenset(self.tags)
 
 
-MISSING = ParsedCaption(CaptionState.MISSING, None, "", (), frozenset())
-_NOT_UTF8 = ParsedCaption(CaptionState.NOT_UTF8, None, "", (), frozenset())
+MISSING = ParsedCaption(CaptionState.MISSING, None, "")
+_NOT_UTF8 = ParsedCaption(CaptionState.NOT_UTF8, None, "")
 
 
 def parse_caption_bytes(data: bytes) -> ParsedCaption:
@@ -46,10 +53,7 @@ def parse_caption_bytes(data: bytes) -> ParsedCaption:
     except UnicodeDecodeError:
         return _NOT_UTF8
     text = one_line(raw)
-    if not text:
-        return ParsedCaption(CaptionState.EMPTY, raw, "", (), frozenset())
-    tags = tuple(split_tags(text))
-    return ParsedCaption(CaptionState.OK, raw, text, tags, frozenset(tags))
+    return ParsedCaption(CaptionState.OK if text else CaptionState.EMPTY, raw, text)
 
 
 def caption_content(text: str) -> str:
@@ -74,11 +78,35 @@ class Scan:
     caption_files: int
 
 
+# A folder listing is reused only if the folder last changed a second before it was listed:
+# changes within the file system's timestamp granularity of the listing cannot go unseen.
+RACY_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """One concept folder's scan. While the folder's mtime is unchanged no file was added,
+    removed or renamed in it, so only its captions need a ``stat`` (for in-place edits)."""
+
+    dir_mtime_ns: int
+    listed_ns: int
+    entries: tuple[Entry, ...]
+    orphans: tuple[str, ...]
+    txt_files: int
+    caption_files: int
+    captions: tuple[tuple[int, str, int, int], ...]  # (entry index, caption path, mtime_ns, size)
+
+    def reusable(self, dir_mtime_ns: int) -> bool:
+        return dir_mtime_ns == self.dir_mtime_ns < self.listed_ns - RACY_NS
+
+
 class CaptionCache:
-    """Parsed captions keyed by path, valid while (mtime_ns, size) match. Thread-safe."""
+    """Parsed captions keyed by path, valid while (mtime_ns, size) match, and the last scan of
+    each folder. Thread-safe."""
 
     def __init__(self, max_entries: int = 500_000) -> None:
         self._items: dict[str, tuple[int, int, ParsedCaption]] = {}
+        self._folders: dict[tuple[str, str], FolderScan] = {}
         self._lock = threading.Lock()
         self._max = max_entries
 
@@ -97,6 +125,15 @@ class CaptionCache:
                 self._items.clear()
             self._items[path] = (stat.st_mtime_ns, stat.st_size, parsed)
 
+    def folder(self, key: tuple[str, str]) -> FolderScan | None:
+        return self._folders.get(key)
+
+    def put_folder(self, key: tuple[str, str], scan: FolderScan) -> None:
+        with self._lock:
+            if len(self._folders) >= 10_000:
+                self._folders.clear()
+            self._folders[key] = scan
+
 
 def concept_folders(dataset_dir: Path) -> list[str]:
     """Names of the ``<repeats>_<concept>`` folders of a dataset, sorted."""
@@ -110,28 +147,60 @@ def concept_folders(dataset_dir: Path) -> list[str]:
 
 def scan_dataset(dataset_dir: Path, folders: list[str], extension: str, cache: CaptionCache) -> Scan:
     """Every image of ``folders`` with its caption for ``extension``, plus orphans and counts."""
-    entries: list[Entry] = []
-    orphans: list[str] = []
-    counts = {".txt": 0, ".caption": 0}
-    for folder in folders:
-        _scan_folder(dataset_dir / folder, folder, extension, cache, entries, orphans, counts)
-    return Scan(tuple(entries), tuple(orphans), counts[".txt"], counts[".caption"])
+    parts = [_folder_scan(dataset_dir / folder, folder, extension, cache) for folder in folders]
+    return Scan(
+        tuple(entry for part in parts for entry in part.entries),
+        tuple(orphan for part in parts for orphan in part.orphans),
+        sum(part.txt_files for part in parts),
+        sum(part.caption_files for part in parts),
+    )
 
 
-def _scan_folder(
-    path: Path,
-    folder: str,
-    extension: str,
-    cache: CaptionCache,
-    entries: list[Entry],
-    orphans: list[str],
-    counts: dict[str, int],
-) -> None:
+def _folder_scan(path: Path, folder: str, extension: str, cache: CaptionCache) -> FolderScan:
+    key = (str(path), extension)
+    dir_mtime_ns = os.stat(path).st_mtime_ns  # read before the listing: a later change differs
+    previous = cache.folder(key)
+    if previous is not None and previous.reusable(dir_mtime_ns):
+        current = _revalidate(previous, cache)
+        if current is not None:
+            if current is not previous:
+                cache.put_folder(key, current)
+            return current
+    current = _list_folder(path, folder, extension, cache, dir_mtime_ns, time.time_ns())
+    cache.put_folder(key, current)
+    return current
+
+
+def _revalidate(previous: FolderScan, cache: CaptionCache) -> FolderScan | None:
+    """``previous`` with captions edited in place re-read; None when one has vanished meanwhile."""
+    changed: list[tuple[int, os.stat_result]] = []
+    stat = os.stat
+    try:
+        for position, (_, path, mtime_ns, size) in enumerate(previous.captions):
+            info = stat(path)
+            if info.st_mtime_ns != mtime_ns or info.st_size != size:
+                changed.append((position, info))
+    except FileNotFoundError:
+        return None
+    if not changed:
+        return previous
+    entries, captions = list(previous.entries), list(previous.captions)
+    for position, info in changed:
+        index, path, _, _ = captions[position]
+        entries[index] = entries[index]._replace(parsed=cache.get(path, info))
+        captions[position] = (index, path, info.st_mtime_ns, info.st_size)
+    return replace(previous, entries=tuple(entries), captions=tuple(captions))
+
+
+def _list_folder(
+    path: Path, folder: str, extension: str, cache: CaptionCache, dir_mtime_ns: int, listed_ns: int
+) -> FolderScan:
     # One scandir per folder; the image rule is layout.is_image's (suffix in IMAGE_EXTENSIONS),
     # applied on strings: Path objects or os.path.splitext per file would dominate the budget
     # of a 300 ms filter over 20,000 images.
     images: list[tuple[str, str]] = []
-    captions: dict[str, os.DirEntry[str]] = {}
+    found: dict[str, os.DirEntry[str]] = {}
+    counts = {".txt": 0, ".caption": 0}
     with os.scandir(path) as scan:
         for item in scan:
             name = item.name
@@ -142,17 +211,25 @@ def _scan_folder(
             if suffix in IMAGE_EXTENSIONS and item.is_file():
                 images.append((name, name[:dot]))
             elif suffix in CAPTION_EXTENSIONS and item.is_file():
-                captions[name] = item
+                found[name] = item
                 counts[suffix] += 1
     images.sort()
     stems = {stem for _, stem in images}
-    get = cache.get
+    entries: list[Entry] = []
+    captions: list[tuple[int, str, int, int]] = []
     for name, stem in images:
         caption_name = stem + extension
-        found = captions.get(caption_name)
-        parsed = get(found.path, found.stat()) if found is not None else MISSING
+        caption = found.get(caption_name)
+        parsed = MISSING
+        if caption is not None:
+            info = caption.stat()
+            parsed = cache.get(caption.path, info)
+            captions.append((len(entries), caption.path, info.st_mtime_ns, info.st_size))
         entries.append(Entry(f"{folder}/{name}", folder, f"{folder}/{caption_name}", parsed))
-    orphans.extend(f"{folder}/{name}" for name in sorted(captions) if name[: name.rfind(".")] not in stems)
+    orphans = tuple(f"{folder}/{name}" for name in sorted(found) if name[: name.rfind(".")] not in stems)
+    return FolderScan(
+        dir_mtime_ns, listed_ns, tuple(entries), orphans, counts[".txt"], counts[".caption"], tuple(captions)
+    )
 
 
 def image_path(dataset_dir: Path, image: str) -> Path:
@@ -195,30 +272,6 @@ def require_utf8(parsed: ParsedCaption, caption: str) -> None:
 def write_caption_durable(path: Path, content: str) -> None:
     """Single edits: temp file + fsync + rename (core.atomic)."""
     write_text_atomic(path, content)
-
-
-def write_caption_fast(path: str, content: str) -> None:
-    """Bulk writes: temp file + rename, without a per-file fsync.
-
-    The rename keeps every caption old or new if the process dies; a per-file fsync would
-    multiply the cost of a 20,000-caption operation several times (the undo record written
-    before is fsynced, so a crash is always recoverable). ``path`` is a string because Path
-    objects cost more than the write itself at this volume.
-    """
-    folder, name = os.path.split(path)
-    # A pid+counter name is far cheaper than mkstemp's random names; O_EXCL still guards it.
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}x{next(_TEMP_COUNTER)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def remove_stale_temps(folder: Path) -> int:

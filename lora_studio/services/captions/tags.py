@@ -39,6 +39,11 @@ def clean_tag(tag: str) -> str:
 
 def split_tags(text: str) -> list[str]:
     """``"a,  b ,,c"`` → ``["a", "b", "c"]``: comma-separated, cleaned, empty tags dropped."""
+    if "  " not in text and text.isprintable():
+        # No white space but single plain spaces (every other white space character is
+        # unprintable), so strip() is clean_tag at a third of the cost: bulk operations split
+        # 20,000 captions twice.
+        return [tag for part in text.split(",") if (tag := part.strip())]
     return [tag for part in text.split(",") if (tag := clean_tag(part))]
 
 

@@ -91,7 +91,18 @@ def write_record(folder: Path, record: UndoRecord) -> UndoMeta:
         status=UndoStatus.PENDING,
     )
     write_meta(folder, meta)
+    _fsync_folder(folder)  # the record's name is durable too, not only its bytes
     return meta
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return  # folders cannot be opened for fsync on Windows; NTFS journals the rename
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_meta(folder: Path, meta: UndoMeta) -> None:

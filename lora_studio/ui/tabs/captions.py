@@ -105,11 +105,14 @@ def _wire_bulk(handlers: CaptionHandlers, browser: Browser, ui: Bulk, then_panel
     )  # fmt: skip
     results = [ui.outcome, ui.examples]
     ui.preview.click(handlers.preview, [browser.cursor, *ui.form()], results, api_name="captions_preview")
+    # A thousands-caption apply runs in a worker thread with a progress bar over its outcome box;
+    # the rest of the page stays usable.
     applied = ui.apply.click(
         handlers.apply,
         [*unsaved, ui.skip_non_utf8, *ui.form()],
         [*results, *editor],
         api_name="captions_apply",
+        show_progress_on=[ui.outcome],
     )
     then_panels(applied)
     undone = ui.undo.click(

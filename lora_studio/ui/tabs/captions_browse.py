@@ -35,11 +35,36 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Loaded:
-    """The caption as the editor loaded it: the ``expected_text`` of the save, and the dirty check."""
+    """The caption as the editor loaded it: the ``expected_text`` of the save, and the dirty check.
 
+    It lives in the page (a hidden JSON component), not in a server-side ``gr.State``, so the
+    browser always sends it with the text box it describes. A click made before the previous load
+    arrived then carries the old image with the old text, never the new image with the old text
+    (which made a quick dataset switch try to save an empty caption, or could save one caption's
+    text over another's).
+    """
+
+    dataset: str
     image: str
     text: str
     state: CaptionState
+
+    def to_json(self) -> dict[str, str]:
+        return {"dataset": self.dataset, "image": self.image, "text": self.text, "state": self.state.value}
+
+    @classmethod
+    def of(cls, value: object) -> Loaded | None:
+        """From the page's JSON (or a Loaded); None for nothing loaded or a malformed value."""
+        if value is None or isinstance(value, Loaded):
+            return value
+        if not isinstance(value, dict):
+            return None
+        try:
+            return cls(
+                str(value["dataset"]), str(value["image"]), str(value["text"]), CaptionState(value["state"])
+            )
+        except (KeyError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -55,20 +80,22 @@ def is_modified(loaded: Loaded | None, text: str | None) -> bool:
 
 
 def save_if_modified(
-    services: Services, cursor: Cursor | None, loaded: Loaded | None, text: str | None, overwrite: bool
+    services: Services, cursor: Cursor | None, loaded: object, text: str | None, overwrite: bool
 ) -> str | None:
-    """Save a modified edit before the editor is reloaded; returns the saved image, else None.
+    """Save a modified edit before the editor moves on; returns the saved image, else None.
 
+    The edit goes to the image (and dataset) it was loaded for, whatever the cursor says now.
     Any refusal (conflict, not UTF-8, empty text, image gone) propagates: the caller then changes
     nothing, so the edit stays in the box.
     """
-    if cursor is None or loaded is None or not is_modified(loaded, text):
+    edit = Loaded.of(loaded)
+    if cursor is None or edit is None or not is_modified(edit, text):
         return None
     services.captions.save_caption(
-        cursor.dataset, loaded.image, text or "", expected_text=loaded.text, overwrite_non_utf8=overwrite
+        edit.dataset, edit.image, text or "", expected_text=edit.text, overwrite_non_utf8=overwrite
     )
-    gr.Info(f"Saved your edit of {loaded.image} first.")
-    return loaded.image
+    gr.Info(f"Saved your edit of {edit.image} first.")
+    return edit.image
 
 
 def load_view(services: Services, cursor: Cursor | None) -> View:
@@ -90,7 +117,7 @@ def load_view(services: Services, cursor: Cursor | None) -> View:
 def move(
     services: Services,
     cursor: Cursor | None,
-    loaded: Loaded | None,
+    loaded: object,
     text: str | None,
     overwrite: bool,
     target: int,
@@ -110,7 +137,7 @@ def _still_listed(services: Services, cursor: Cursor, image: str) -> bool:
 
 
 def editor_outputs(view: View) -> tuple[Any, ...]:
-    """(gallery, position text, preview image, caption box, loaded state, cursor state, overwrite box)."""
+    """(gallery, position text, preview image, caption box, loaded (JSON), cursor state, overwrite box)."""
     page, item = view.page, view.current
     gallery = [
         (str(thumb), _label(entry))
@@ -127,13 +154,14 @@ def editor_outputs(view: View) -> tuple[Any, ...]:
             view.cursor,
             _overwrite(None),
         )
-    index = view.cursor.position - page.offset if view.cursor else 0
+    assert view.cursor is not None  # a page is only loaded for a cursor
+    index = view.cursor.position - page.offset
     return (
         gr.Gallery(value=gallery, selected_index=index),
         _position_text(view, item),
         str(view.thumbs[index]),
         item.text,
-        Loaded(item.image, item.text, item.state),
+        Loaded(view.cursor.dataset, item.image, item.text, item.state).to_json(),
         view.cursor,
         _overwrite(item),
     )

@@ -21,13 +21,16 @@ from lora_studio.ui.tabs.captions_browse import (
     Cursor,
     Loaded,
     editor_outputs,
+    is_modified,
     load_view,
     move,
     page_target,
     save_if_modified,
 )
 from lora_studio.ui.tabs.captions_layout import ALL_CONCEPTS
-from lora_studio.ui.tabs.datasets_common import dataset_dropdown
+from lora_studio.ui.tabs.datasets_common import dataset_dropdown, progress_callback
+
+LoadedJson = dict[str, str] | None  # captions_browse.Loaded as the page holds it
 
 
 def _skip(count: int) -> tuple[Any, ...]:
@@ -49,8 +52,15 @@ class CaptionHandlers:
 
     @ui_errors
     def open_dataset(self, dataset: str | None, *unsaved: Any) -> tuple[Any, ...]:
-        """A new dataset: first image, concept choices, cleared filters, its caption settings."""
-        save_if_modified(self.services, *unsaved)
+        """A new dataset: first image, concept choices, cleared filters, its caption settings.
+
+        Never saves: it also runs when the page loads or the picker refreshes, often while an
+        earlier load is still arriving. A real edit left in the box is named in a warning.
+        """
+        _, loaded, text, _ = unsaved
+        edit = Loaded.of(loaded)
+        if edit is not None and edit.dataset != dataset and is_modified(edit, text):
+            gr.Warning(f"Your edit of {edit.image} ({edit.dataset}) was not saved: switching datasets.")
         cursor = Cursor(dataset) if dataset else None
         return (*editor_outputs(load_view(self.services, cursor)), *self._dataset_controls(dataset))
 
@@ -69,7 +79,7 @@ class CaptionHandlers:
 
     @ui_errors
     def reload(
-        self, dataset: str | None, cursor: Cursor | None, loaded: Loaded | None, text: str, overwrite: bool
+        self, dataset: str | None, cursor: Cursor | None, loaded: LoadedJson, text: str, overwrite: bool
     ) -> tuple[Any, ...]:
         """Re-read the current page (new files, other tools); the dataset's change event handles a switch."""
         if cursor is None or dataset != cursor.dataset:
@@ -91,7 +101,7 @@ class CaptionHandlers:
 
     @ui_errors
     def apply_filter(
-        self, cursor: Cursor | None, loaded: Loaded | None, text: str, overwrite: bool, *fields: Any
+        self, cursor: Cursor | None, loaded: LoadedJson, text: str, overwrite: bool, *fields: Any
     ) -> tuple[Any, ...]:
         """Inputs: the unsaved edit, then concept, no caption, has tags, lacks tags, caption text."""
         if cursor is None:
@@ -115,9 +125,7 @@ class CaptionHandlers:
         """A handler that moves ``step`` images or ``pages`` pages."""
 
         @ui_errors
-        def handler(
-            cursor: Cursor | None, loaded: Loaded | None, text: str, overwrite: bool
-        ) -> tuple[Any, ...]:
+        def handler(cursor: Cursor | None, loaded: LoadedJson, text: str, overwrite: bool) -> tuple[Any, ...]:
             target = page_target(cursor, pages) if pages else (cursor.position + step if cursor else 0)
             return editor_outputs(move(self.services, cursor, loaded, text, overwrite, max(0, target)))
 
@@ -125,26 +133,26 @@ class CaptionHandlers:
 
     @ui_errors
     def pick(
-        self, cursor: Cursor | None, loaded: Loaded | None, text: str, overwrite: bool, event: gr.SelectData
+        self, cursor: Cursor | None, loaded: LoadedJson, text: str, overwrite: bool, event: gr.SelectData
     ) -> tuple[Any, ...]:
         target = cursor.page_start + int(event.index) if cursor else 0
         return editor_outputs(move(self.services, cursor, loaded, text, overwrite, target))
 
     @ui_errors
-    def save(
-        self, cursor: Cursor | None, loaded: Loaded | None, text: str, overwrite: bool
-    ) -> tuple[Any, ...]:
-        if cursor is None or loaded is None:
+    def save(self, cursor: Cursor | None, loaded: LoadedJson, text: str, overwrite: bool) -> tuple[Any, ...]:
+        edit = Loaded.of(loaded)
+        if cursor is None or edit is None:
             raise InvalidInput("Pick an image first.")
         item = self.services.captions.save_caption(
-            cursor.dataset, loaded.image, text, expected_text=loaded.text, overwrite_non_utf8=overwrite
+            edit.dataset, edit.image, text, expected_text=edit.text, overwrite_non_utf8=overwrite
         )
         gr.Info(f"Saved the caption of {item.image}.")
         return editor_outputs(load_view(self.services, cursor))
 
     @ui_errors
-    def revert(self, loaded: Loaded | None) -> str:
-        return loaded.text if loaded else ""
+    def revert(self, loaded: LoadedJson) -> str:
+        edit = Loaded.of(loaded)
+        return edit.text if edit else ""
 
     # -- bulk operations -------------------------------------------------------------------
 
@@ -165,18 +173,32 @@ class CaptionHandlers:
         return bulk.preview_text(result), bulk.example_rows(result)
 
     @ui_errors
-    def apply(
-        self, cursor: Cursor | None, loaded: Loaded | None, text: str, overwrite: bool, skip: bool, *form: Any
+    def apply(  # the parameters are spelled out: Gradio injects gr.Progress by position
+        self,
+        cursor: Cursor | None,
+        loaded: LoadedJson,
+        text: str,
+        overwrite: bool,
+        skip: bool,
+        kind: str,
+        main: str,
+        other: str,
+        position: str,
+        regex: bool,
+        ignore_case: bool,
+        scope: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects its progress tracker)
     ) -> tuple[Any, ...]:
         """Inputs: the unsaved edit, skip non-UTF-8, then the form as for ``preview``."""
         if cursor is None:
             raise InvalidInput("Pick a dataset first.")
-        operation = bulk.build_operation(*form[:-1])
-        selection = bulk.scope_filter(form[-1], cursor)
+        operation = bulk.build_operation(kind, main, other, position, regex, ignore_case)
+        selection = bulk.scope_filter(scope, cursor)
         save_if_modified(self.services, cursor, loaded, text, overwrite)
         result = self.services.captions.apply(
-            cursor.dataset, operation, selection=selection, skip_non_utf8=skip
-        )
+            cursor.dataset, operation, selection=selection, skip_non_utf8=skip,
+            on_progress=progress_callback(progress),
+        )  # fmt: skip
         return bulk.result_text(result), [], *editor_outputs(load_view(self.services, cursor))
 
     @ui_errors

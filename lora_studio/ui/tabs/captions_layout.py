@@ -42,7 +42,7 @@ class Browser:
     revert: gr.Button
     next: gr.Button
     cursor: gr.State
-    loaded: gr.State
+    loaded: gr.JSON  # in the page, sent with the text box: see captions_browse.Loaded
 
     def editor(self) -> list[Any]:
         """The outputs of ``editor_outputs``, in its order."""
@@ -154,7 +154,7 @@ def browser_section() -> Browser:
     return Browser(
         dataset, refresh, concept, extension, style_set, stats, no_caption, has_tags, lacks_tags, search,
         filter_apply, filter_clear, gallery, page_prev, page_next, position, preview, text, overwrite,
-        prev, save, revert, nxt, gr.State(None), gr.State(None),
+        prev, save, revert, nxt, gr.State(None), gr.JSON(None, visible=False, elem_id=f"{PREFIX}-loaded"),
     )  # fmt: skip
 
 

@@ -1,8 +1,8 @@
 """Replace thousands of caption files, each one atomically, without per-file inode churn.
 
 Why not a fresh temp file + rename per caption: each rename frees the caption's old inode and
-each temp file allocates a new one. On ext4 without a journal (the machines this project runs
-on) the inode allocator walks past every inode freed in the last minute before it picks one, so
+each temp file allocates a new one. On ext4 without a journal (as on the machines this project is
+tested on) the inode allocator walks past every inode freed in the last minute before it picks one, so
 20,000 renames cost O(n²) kernel time: 5.7 s, against 0.1 s in memory. Here one *spare* file per
 folder is written and then swapped with the caption in one atomic step (``renameat2`` with
 ``RENAME_EXCHANGE``); the spare then holds the caption's old inode and is overwritten in place for

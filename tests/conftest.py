@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -14,6 +15,12 @@ if str(ROOT) not in sys.path:
 
 from lora_studio.core.settings import Settings  # noqa: E402
 from lora_studio.services import Services, build_services  # noqa: E402
+
+# A test run started in the background has SIGINT ignored, and every child would inherit that; tests
+# stop children with SIGINT as the job engine's Stop does. A Python handler is reset to the default at
+# exec, so children get a normal SIGINT again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Tests never talk to the real Hub, and never burn time on gradio's analytics.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -132,6 +132,12 @@ class JobEngine:
         record = self.store.get(job_id)
         if record.status.is_active:
             raise JobStateError(job_id, record.status.value, "delete")
+        # The record turns final a moment before its supervisor exits; let it close its files first.
+        deadline = time.monotonic() + 5.0
+        while processes.is_alive(record.supervisor_pid, record.supervisor_started):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.store.delete(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None, poll_s: float = 0.1) -> JobRecord:

@@ -122,7 +122,14 @@ class JobStore:
         folder = self.run_dir(job_id)
         if not folder.exists():
             raise JobNotFound(job_id)
-        shutil.rmtree(folder)
+        for attempt in range(3):
+            try:
+                shutil.rmtree(folder)
+                return
+            except OSError:  # a file appeared while deleting (a process still closing up): try again
+                if attempt == 2:
+                    raise
+                time.sleep(0.2)
 
     def raw(self, job_id: str) -> dict[str, object]:
         """The record as plain JSON (for ``jobs show``)."""

@@ -47,6 +47,17 @@ def test_a_cuda_request_that_cannot_run_falls_back_to_the_cpu_and_says_so(settin
 
 
 @needs_ort_gpu
+def test_auto_on_a_machine_without_a_usable_gpu_notes_the_cpu_without_a_warning(
+    settings, make_dataset, tiny_model
+):
+    dataset = make_dataset()
+    done = run_worker(settings, dataset, {"CUDA_VISIBLE_DEVICES": ""}, model=str(tiny_model), device="auto")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "onnxruntime provider actually running: CPUExecutionProvider" in done.stdout
+    assert "tagging runs on the CPU" in done.stdout and "WARNING: CUDA" not in done.stdout
+
+
+@needs_ort_gpu
 @pytest.mark.skipif(not detect_gpus(), reason="no NVIDIA GPU (nvidia-smi) on this machine")
 @pytest.mark.parametrize("device", ["cuda", "auto"])
 def test_tagging_runs_on_the_gpu_with_the_same_tags(settings, make_dataset, tiny_model, device):

@@ -91,11 +91,13 @@ def open_session(model_path: Path, device: TaggerDevice, log: Log) -> TaggerSess
         ) from None
     actual = session.get_providers()[0]
     log(f"onnxruntime provider actually running: {actual}")
-    if CUDA in providers and actual != CUDA:
+    if device is TaggerDevice.CUDA and actual != CUDA:
         log(
             "WARNING: CUDA was requested but onnxruntime runs on CPU (onnxruntime-gpu missing, or its "
             "CUDA/cuDNN libraries or the NVIDIA driver do not match; see onnxruntime's messages above)"
         )
+    elif CUDA in providers and actual != CUDA:  # "auto" on a machine without a usable GPU: expected
+        log("note: no usable CUDA GPU for onnxruntime here, so tagging runs on the CPU")
     return _describe(session, actual)
 
 

@@ -1,16 +1,22 @@
 """A real browser tags a small dataset from the Tagging tab: the log streams, the progress moves, the
-summary appears, and the captions are on disk. The tagger is a tiny ONNX model typed in as a local folder
-(no network)."""
+summary appears, and the captions are on disk; and Stop ends a run mid-way, cleanly. The tagger is a tiny
+ONNX model typed in as a local folder (no network)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
+import psutil
 import pytest
 from gradio_client import Client
 from PIL import Image
 
+from lora_studio.core.settings import Settings
+from lora_studio.core.types import JobKind, JobStatus
+from lora_studio.services import build_services
 from tests.fakes.app_server import start_app
 from tests.tagging.tiny_tagger import build_tiny_tagger
 
@@ -108,5 +114,99 @@ def test_tag_a_dataset_from_the_tab(chromium, tmp_path: Path, output_dir: Path) 
         job_id = re.search(r"job (\S+-tag-\S+)", summary).group(1)  # type: ignore[union-attr]
         data = client.predict(job_id, api_name="/tagging_summary")
         assert data["tagged"] == 59 and data["skipped_count"] == 2
+    finally:
+        server.stop()
+
+
+# Stop mid-run: 400 big (2048 px) PNGs take ~15 s at batch size 1 on a 2-core CPU, so the run is still
+# going when Stop is clicked after the first few captions. Four colours, copied: cheap to make.
+STOP_IMAGES = 400
+STOP_CAPTIONS = {  # the tiny tagger's caption for each colour, as written with the default options
+    (255, 0, 0): "red theme, >_<, red hero (series)\n",
+    (0, 0, 0): "dark, >_<\n",
+    (255, 255, 0): "^_^, >_<\n",
+    (255, 255, 255): "white background, >_<\n",
+}
+PROGRESS_AT_LEAST_JS = """(n) => {
+  const p = document.querySelector('#tagging-progress');
+  const m = p && p.innerText.match(/(\\d+)\\/400/);
+  return m !== null && Number(m[1]) >= n;
+}"""
+
+
+def make_big_dataset(workspace: Path) -> tuple[Path, dict[str, str]]:
+    """400 PNGs of 2048 px in one concept; returns the folder and each image stem's expected caption."""
+    concept = workspace / "datasets" / "long" / "1_crowd"
+    concept.mkdir(parents=True)
+    firsts: list[Path] = []
+    for colour in STOP_CAPTIONS:
+        firsts.append(concept / f"img{len(firsts):03d}.png")
+        Image.new("RGB", (2048, 2048), colour).save(firsts[-1])
+    expected = {}
+    for i in range(STOP_IMAGES):
+        if i >= len(firsts):
+            shutil.copyfile(firsts[i % len(firsts)], concept / f"img{i:03d}.png")
+        expected[f"img{i:03d}"] = list(STOP_CAPTIONS.values())[i % len(firsts)]
+    return concept, expected
+
+
+def _group(pgid: int) -> list[psutil.Process]:
+    """The live processes of a process group (zombies waiting for their parent's wait() excluded)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return found
+
+
+def test_stop_a_tagging_run_mid_way(chromium, tmp_path: Path, output_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    workspace = tmp_path / "ws"
+    concept, expected = make_big_dataset(workspace)
+    model = build_tiny_tagger(tmp_path / "tiny-tagger")
+    server = start_app(workspace, tmp_path, "--stop-grace", "20")  # long: the worker must stop on SIGINT
+    try:
+        page = chromium.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+        page.goto(server.url)
+        page.click("#tab-tagging-button")
+        page.wait_for_selector("#tagging-dataset input")
+        pick(page, "tagging-dataset", "long")
+        page.wait_for_selector("#tagging-concepts label:has-text('400 images, 0 captioned')")
+        page.fill("#tagging-model-path textarea, #tagging-model-path input", str(model))
+        page.click("#tagging-start")
+        page.wait_for_function(PROGRESS_AT_LEAST_JS, arg=8, timeout=60000)  # captions are being written
+
+        services = build_services(Settings(workspace=workspace))
+        (job,) = [r for r in services.jobs.list_jobs() if r.kind is JobKind.TAG]
+        assert job.status is JobStatus.RUNNING and job.pid is not None
+        group = _group(job.pid)  # the worker and its decoding processes
+        assert len(group) >= 2, group
+        page.click("#tagging-stop")
+        page.wait_for_function(
+            "document.querySelector('#tagging-status').innerText.includes('stopped')", timeout=30000
+        )
+        page.wait_for_function(
+            "document.querySelector('#tagging-summary').innerText.includes('Stopped before the end')",
+            timeout=15000,
+        )
+        page.screenshot(path=str(output_dir / "tagging-stopped.png"), full_page=True)
+
+        record = services.jobs.get(job.id)
+        assert record.status is JobStatus.STOPPED
+        assert record.exit_code == 130  # the worker caught SIGINT itself: no SIGTERM/SIGKILL was needed
+        log = page.input_value("#tagging-log textarea")
+        assert re.search(r"stopped after \d+ images", log) and "[lora-studio] job stopped" in log
+        assert not [p for p in group if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not _group(job.pid)  # nothing new in the group either
+
+        captions = sorted(concept.glob("*.txt"))
+        assert 8 <= len(captions) < STOP_IMAGES, len(captions)  # stopped mid-way, after some captions
+        for caption in captions:  # each one whole: written atomically, never torn or empty
+            assert caption.read_text(encoding="utf-8") == expected[caption.stem], caption.name
+        assert not [p.name for p in concept.iterdir() if p.suffix not in (".png", ".txt")]  # no temp files
+        summary = page.inner_text("#tagging-summary")
+        assert f"{len(captions)} tagged" in summary, summary
     finally:
         server.stop()

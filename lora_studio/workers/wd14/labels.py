@@ -84,9 +84,11 @@ def mcut_threshold(probs: Scores) -> float:
 
 def _above(scores: Scores, labels: Labels, indices: Indices, threshold: float) -> list[str]:
     """Names in ``indices`` scoring above ``threshold``, best first (ties keep CSV order)."""
-    picked = [int(i) for i in indices if scores[i] > threshold]
-    picked.sort(key=lambda i: -float(scores[i]))
-    return [labels.names[i] for i in picked]
+    # Vectorised: a Python loop over a real model's ~10,000 tags took ~1.5 ms per image of main-thread
+    # time, in which the model waits.
+    picked = indices[scores[indices] > threshold]
+    order = np.argsort(-scores[picked], kind="stable")  # stable: ties keep CSV order
+    return [labels.names[int(i)] for i in picked[order]]
 
 
 def spelled(tag: str, underscores_to_spaces: bool) -> str:
@@ -138,10 +140,15 @@ def select_tags(scores: Scores, labels: Labels, options: TaggingOptions) -> list
     if options.rating and labels.rating.size:
         rating = [labels.names[int(labels.rating[int(np.argmax(scores[labels.rating]))])]]
     ordered = rating + (characters + general if options.character_first else general + characters)
-    blocked = {tag_key(tag) for tag in options.blacklist}
-    # tag_key folds "_" and " ", so "long_hair" in the blacklist also blocks "long hair" (and back).
-    predicted = [
-        spelled(tag, options.underscores_to_spaces) for tag in ordered if tag_key(tag) not in blocked
-    ]
-    predicted = _move_to_front(unique_tags(predicted), options.always_first)
-    return unique_tags([*options.trigger_words, *predicted])
+    if options.blacklist:
+        blocked = {tag_key(tag) for tag in options.blacklist}
+        # tag_key folds "_" and " ", so "long_hair" in the blacklist also blocks "long hair" (and back).
+        ordered = [tag for tag in ordered if tag_key(tag) not in blocked]
+    # Each step below runs only when its option is set: a random-weight test model predicts ~7,000
+    # tags per image, and every pass over them is main-thread time in which the model waits.
+    predicted = unique_tags(spelled(tag, options.underscores_to_spaces) for tag in ordered)
+    if options.always_first:
+        predicted = _move_to_front(predicted, options.always_first)
+    if options.trigger_words:
+        predicted = unique_tags([*options.trigger_words, *predicted])
+    return predicted

@@ -1,15 +1,14 @@
 """Decode and preprocess in worker processes while the main thread runs the model on full batches.
 
 Images are prepared ahead in a bounded window (so memory stays flat on big datasets) and come back
-in dataset order. A worker returns uint8 RGB (a quarter of the float32 size to pickle); the main
-thread turns it into float32 BGR straight into the batch buffer. A bad image comes back as its
+in dataset order; the processes and what they run are in ``decode.py``. A worker returns uint8 RGB (a
+quarter of the float32 size to pickle); the main thread turns it into float32 BGR straight into the
+batch buffer. A bad image comes back as its
 reason and is skipped; it never stops the run.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from lora_studio.workers.wd14.preprocess import RgbArray, prepare_file, to_model_input
+from lora_studio.workers.wd14.decode import Prepared, prepare_or_reason
+from lora_studio.workers.wd14.preprocess import to_model_input
 from lora_studio.workers.wd14.session import TaggerSession
 
-Prepared = RgbArray | str  # the array, or why the image was skipped
 Scored = npt.NDArray[np.float32] | str  # the image's scores, or why it was skipped
 
 
@@ -30,34 +29,6 @@ Scored = npt.NDArray[np.float32] | str  # the image's scores, or why it was skip
 class WorkItem:
     image: Path
     caption: Path
-
-
-def describe_failure(error: BaseException, path: Path) -> str:
-    text = (str(error).strip() or type(error).__name__).replace(str(path), path.name)
-    return f"unreadable image ({type(error).__name__}: {text})"
-
-
-def prepare_or_reason(path: Path, height: int, width: int) -> Prepared:
-    """``prepare_file`` that returns the failure reason instead of raising (runs in pool workers)."""
-    try:
-        return prepare_file(path, height, width)
-    except MemoryError:
-        return "image too large to decode in memory"
-    except Exception as error:  # noqa: BLE001 - any decoder failure skips this image with its reason
-        return describe_failure(error, path)
-
-
-def _ignore_sigint() -> None:
-    # The job engine stops a run with SIGINT to the process group; the main process handles it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def make_pool(workers: int) -> ProcessPoolExecutor | None:
-    """``workers`` decoding processes (spawned: the parent holds onnxruntime threads), or None for 0."""
-    if workers <= 0:
-        return None
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
 
 
 def prepared_in_order(

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from tqdm import tqdm
 from lora_studio.config.taggers import TaggerRegistry, load_taggers
 from lora_studio.config.tagging import TaggingOptions, add_tagging_arguments, options_from_namespace
 from lora_studio.core.errors import InvalidInput, LoraStudioError
+from lora_studio.workers.wd14.caption_writer import CaptionWriter
 from lora_studio.workers.wd14.captions import CaptionResult, UnreadableCaption, write_caption
+from lora_studio.workers.wd14.decode import start_pool
 from lora_studio.workers.wd14.labels import Labels, load_labels, select_tags
 from lora_studio.workers.wd14.model_files import resolve_model
-from lora_studio.workers.wd14.pipeline import make_pool, prepared_in_order, scored_batches
+from lora_studio.workers.wd14.pipeline import Scored, WorkItem, prepared_in_order, scored_batches
 from lora_studio.workers.wd14.plan import Plan, plan_run
 from lora_studio.workers.wd14.session import TaggerSession, open_session
 from lora_studio.workers.wd14.summary import RunStats, print_summary
@@ -35,6 +38,13 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def decoding_workers(options: TaggingOptions) -> int:
+    """The number of decoding processes: as asked, else one per core. On a CPU-only machine the model
+    already uses every core, but a cheap model still needs them all to be fed; the processes sleep
+    when they are ahead, so a heavy model loses only the decoding work itself."""
+    return default_workers() if options.workers is None else options.workers
 
 
 def run_tagging(
@@ -57,23 +67,43 @@ def run_tagging(
         return EXIT_OK
     files = resolve_model(options.model, models_dir, registry or load_taggers(), log)
     labels = load_labels(files.tags)
-    tagger = open_session(files.model, options.device, log)
-    if tagger.n_outputs is not None and tagger.n_outputs != len(labels):
-        raise InvalidInput(
-            f"{files.tags.name} lists {len(labels)} tags but the model outputs {tagger.n_outputs}.",
-            hint="Use the model.onnx and selected_tags.csv of the same repository.",
-        )
+    # The decoding processes boot while onnxruntime loads the model (which the run pays anyway), so
+    # neither their start-up nor a wait for the first image lands in the tagging itself.
+    pool = start_pool(decoding_workers(options))
     try:
-        tag_planned(plan, tagger, labels, options, stats, dataset_dir)
+        tagger = open_session(files.model, options.device, log)
+        if tagger.n_outputs is not None and tagger.n_outputs != len(labels):
+            raise InvalidInput(
+                f"{files.tags.name} lists {len(labels)} tags but the model outputs {tagger.n_outputs}.",
+                hint="Use the model.onnx and selected_tags.csv of the same repository.",
+            )
+        return _tag_and_report(plan, tagger, labels, options, stats, dataset_dir, pool, files.name)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _tag_and_report(
+    plan: Plan,
+    tagger: TaggerSession,
+    labels: Labels,
+    options: TaggingOptions,
+    stats: RunStats,
+    dataset_dir: Path,
+    pool: ProcessPoolExecutor | None,
+    model_name: str,
+) -> int:
+    try:
+        tag_planned(plan, tagger, labels, options, stats, dataset_dir, pool)
     except BrokenProcessPool:
         log("ERROR: a decoding worker process died (out of memory?); try fewer workers (--workers 1)")
-        print_summary(stats, files.name, tagger.provider, log)
+        print_summary(stats, model_name, tagger.provider, log)
         return EXIT_FAILED
     except KeyboardInterrupt:
         log(f"stopped after {stats.tagged} images")
-        print_summary(stats, files.name, tagger.provider, log)
+        print_summary(stats, model_name, tagger.provider, log)
         return EXIT_STOPPED
-    print_summary(stats, files.name, tagger.provider, log)
+    print_summary(stats, model_name, tagger.provider, log)
     if stats.tagged == 0 and len(plan.items) > 0:
         log("ERROR: no image could be tagged; see the reasons above")
         return EXIT_FAILED
@@ -87,31 +117,46 @@ def tag_planned(
     options: TaggingOptions,
     stats: RunStats,
     dataset_dir: Path,
+    pool: ProcessPoolExecutor | None,
 ) -> None:
-    """Run the pipeline over ``plan.items`` with an open session, updating ``stats`` and the progress bar."""
+    """Run the pipeline over ``plan.items`` with an open session and the decoding ``pool`` (from
+    ``start_pool(decoding_workers(options))``; the caller shuts it down), updating ``stats`` and the
+    progress bar."""
     batch_size = tagger.batch_size(options.batch_size, log)
-    workers = default_workers() if options.workers is None else options.workers
+    workers = decoding_workers(options) if pool is not None else 0
     log(f"input {tagger.width}x{tagger.height}, batch size {batch_size}, {workers} decoding worker(s)")
-    pool = make_pool(workers)
     bar = tqdm(
         total=plan.total, initial=len(plan.skipped), desc=PROGRESS_DESC, file=sys.stderr, mininterval=0.5
+    )
+    writer: CaptionWriter[list[tuple[WorkItem, Scored]]] = CaptionWriter(
+        lambda batch: _write_batch(batch, labels, options, stats, dataset_dir)
     )
     try:
         window = max(2 * batch_size, 4 * workers, 4)
         prepared = prepared_in_order(plan.items, tagger.height, tagger.width, pool, window)
         for batch in scored_batches(prepared, tagger, batch_size):
-            for item, scored in batch:
-                name = _relative(item.image, dataset_dir)
-                if isinstance(scored, str):
-                    stats.skip(name, scored)
-                else:
-                    _write_one(item.caption, select_tags(scored, labels, options), options, stats, name)
+            writer.submit(batch)
             bar.update(len(batch))
             bar.set_postfix(tagged=stats.tagged, skipped=len(stats.skipped), refresh=False)
     finally:
+        writer.close()  # every scored image's caption is on disk (and counted) before the summary
         bar.close()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _write_batch(
+    batch: list[tuple[WorkItem, Scored]],
+    labels: Labels,
+    options: TaggingOptions,
+    stats: RunStats,
+    dataset_dir: Path,
+) -> None:
+    """One scored batch → caption files and ``stats`` (runs on the caption writer's thread)."""
+    for item, scored in batch:
+        name = _relative(item.image, dataset_dir)
+        if isinstance(scored, str):
+            stats.skip(name, scored)
+        else:
+            _write_one(item.caption, select_tags(scored, labels, options), options, stats, name)
 
 
 def _write_one(caption: Path, tags: list[str], options: TaggingOptions, stats: RunStats, name: str) -> None:

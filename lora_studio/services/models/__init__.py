@@ -27,10 +27,9 @@ from lora_studio.services.models.family import Detection, LoraMetadata
 from lora_studio.services.models.forms import hub_request, upload_request, url_request
 from lora_studio.services.models.local import LocalModel
 from lora_studio.services.models.rows import CatalogRow, LocalRow, LoraRow, download_outcome
-from lora_studio.services.models.upload import UPLOAD_ACTION, HubUpload, upload_outcome
+from lora_studio.services.models.upload import HubUpload, upload_outcome
 
 __all__ = [
-    "UPLOAD_ACTION",
     "CatalogDownload",
     "CatalogRow",
     "Detection",

@@ -15,7 +15,7 @@ from lora_studio.services.models.family import LoraMetadata
 from lora_studio.services.models.local import LocalModel
 
 # The worker prints its one explanatory line with this prefix (see lora_studio.workers.download.main).
-_ERROR_PREFIX = "ERROR: "
+ERROR_PREFIX = "ERROR: "
 _SAVED_PREFIX = "saved: "
 TOP_TAGS = 8
 
@@ -141,15 +141,16 @@ def download_outcome(status: JobStatus, reason: str | None, log_lines: Sequence[
     if status.is_active:
         return ""
     if status is JobStatus.SUCCEEDED:
-        saved = _last_with_prefix(log_lines, _SAVED_PREFIX)
+        saved = last_with_prefix(log_lines, _SAVED_PREFIX)
         return f"**Downloaded** to `{saved}`." if saved else "**Downloaded.**"
     if status is JobStatus.STOPPED:
         return "**Download stopped.** Start it again to resume where it stopped."
-    explanation = _last_with_prefix(log_lines, _ERROR_PREFIX)
+    explanation = last_with_prefix(log_lines, ERROR_PREFIX)
     return f"**Download failed:** {explanation or reason or 'see the log above.'}"
 
 
-def _last_with_prefix(lines: Sequence[str], prefix: str) -> str | None:
+def last_with_prefix(lines: Sequence[str], prefix: str) -> str | None:
+    """The rest of the last log line starting with ``prefix`` (a worker's own outcome line)."""
     for line in reversed(lines):
         stripped = line.strip()
         if stripped.startswith(prefix):

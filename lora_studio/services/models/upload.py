@@ -20,10 +20,9 @@ from lora_studio.core.settings import Settings
 from lora_studio.core.types import JobKind, JobStatus
 from lora_studio.jobs.model import JobSpec
 from lora_studio.services.models.local import LocalModel
+from lora_studio.services.models.rows import ERROR_PREFIX, last_with_prefix
 
 WORKER_MODULE = "lora_studio.workers.upload"
-UPLOAD_ACTION = "upload"
-_ERROR_PREFIX = "ERROR: "
 _UPLOADED_PREFIX = "uploaded: "
 _CARD_TAGS = 12
 
@@ -82,7 +81,6 @@ def upload_job_spec(
         title=f"Upload {model.name} to {request.repo_id}",
         argv=tuple(argv),
         meta={
-            "action": UPLOAD_ACTION,
             "repo_id": request.repo_id,
             "path_in_repo": path_in_repo,
             "file": str(model.path),
@@ -126,16 +124,9 @@ def upload_outcome(status: JobStatus, reason: str | None, log_lines: Sequence[st
     if status.is_active:
         return ""
     if status is JobStatus.SUCCEEDED:
-        url = _last_with_prefix(log_lines, _UPLOADED_PREFIX)
+        url = last_with_prefix(log_lines, _UPLOADED_PREFIX)
         return f"**Uploaded:** {url}" if url else "**Uploaded.**"
     if status is JobStatus.STOPPED:
         return "**Upload stopped.** Start it again; nothing was committed to the repository."
-    explanation = _last_with_prefix(log_lines, _ERROR_PREFIX)
+    explanation = last_with_prefix(log_lines, ERROR_PREFIX)
     return f"**Upload failed:** {explanation or reason or 'see the log above.'}"
-
-
-def _last_with_prefix(lines: Sequence[str], prefix: str) -> str | None:
-    for line in reversed(lines):
-        if line.strip().startswith(prefix):
-            return line.strip()[len(prefix) :].strip()
-    return None

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lora_studio.config.launch import REPO_ROOT, TrainerPaths, trainer_paths, trainer_problems
 from lora_studio.config.presets import (
@@ -126,12 +127,18 @@ class TrainingService:
         return check_run(
             report,
             config,
-            dataset_dir=self.dataset_dir(dataset),
-            runs_dir=self.settings.runs_dir.absolute(),
-            outputs_dir=self.settings.outputs_dir.absolute(),
-            trainer=self.trainer,
+            **self._render_places(dataset),
             gpu_available=gpu_available,
         )
+
+    def _render_places(self, dataset: str) -> dict[str, Any]:
+        """The dataset, run and output folders and trainer a Check or a preview renders against."""
+        return {
+            "dataset_dir": self.dataset_dir(dataset),
+            "runs_dir": self.settings.runs_dir.absolute(),
+            "outputs_dir": self.settings.outputs_dir.absolute(),
+            "trainer": self.trainer,
+        }
 
     def preview(self, config: TrainingConfig, dataset: str, *, gpu_available: bool = True) -> Preview:
         """The training TOML, dataset TOML, prompts and exact command a start would use (a dry run).
@@ -141,10 +148,7 @@ class TrainingService:
         """
         return preview_run(
             config,
-            dataset_dir=self.dataset_dir(dataset),
-            runs_dir=self.settings.runs_dir.absolute(),
-            outputs_dir=self.settings.outputs_dir.absolute(),
-            trainer=self.trainer,
+            **self._render_places(dataset),
             gpu_available=gpu_available,
         )
 

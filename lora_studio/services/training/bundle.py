@@ -42,7 +42,6 @@ ARGV_JSON = "argv.json"
 COMMAND_TXT = "command.txt"
 VERSIONS_JSON = "versions.json"
 MANIFEST_JSON = "dataset_manifest.json"
-OUTPUT_DIR = "output"
 TENSORBOARD_DIR = "tensorboard"
 SAMPLES_SUBDIR = "sample"  # sd-scripts writes sample images to <output_dir>/sample/
 # Package versions come from importlib.metadata inside the trainer venv: ~0.3 s, unlike `pip list`.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psutil
@@ -34,6 +35,41 @@ def test_start_pool_spawns_every_process_at_once_and_they_never_import_onnxrunti
     finally:
         pool.shutdown(wait=True)
     assert start_pool(0) is None
+
+
+def test_decoders_drop_to_the_lowest_priority_only_when_asked(tmp_path: Path) -> None:
+    image = tmp_path / "red.png"
+    Image.new("RGB", (40, 20), (255, 0, 0)).save(image)
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    for yield_cpu, expected in ((False, mine), (True, 19)):
+        pool = start_pool(1)
+        assert pool is not None
+        try:
+            assert pool.submit(prepare_or_reason, image, 8, 8, yield_cpu).result().shape == (8, 8, 3)
+            pid = pool.submit(os.getpid).result()
+            assert os.getpriority(os.PRIO_PROCESS, pid) == expected
+        finally:
+            pool.shutdown(wait=True)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the tagging process itself keeps its priority
+
+
+def test_a_cpu_run_asks_its_decoders_to_yield_the_cpu(
+    settings, make_dataset, tiny_model, monkeypatch
+) -> None:
+    asked: list[bool] = []
+    real = run.prepared_in_order
+
+    def prepared_in_order(*args, yield_cpu: bool = False):  # type: ignore[no-untyped-def]
+        asked.append(yield_cpu)
+        return real(*args, yield_cpu=yield_cpu)
+
+    monkeypatch.setattr(run, "prepared_in_order", prepared_in_order)
+    dataset = make_dataset()
+    assert (
+        run_tagging(dataset, settings.models_dir, TaggingOptions(model=str(tiny_model), workers=1)) == EXIT_OK
+    )
+    assert asked == [True]  # onnxruntime runs on the CPU here
+    assert read_captions(dataset / "10_a") == DEFAULT_CAPTIONS
 
 
 def test_the_run_starts_the_decoders_before_it_loads_the_model(

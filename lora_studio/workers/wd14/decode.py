@@ -9,6 +9,7 @@ first image afterwards.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 from lora_studio.workers.wd14.preprocess import RgbArray, prepare_file
 
 Prepared = RgbArray | str  # the array, or why the image was skipped
+BACKGROUND_NICE = 19
+_yielding = False  # whether this decoding process has lowered its priority already
 
 
 def describe_failure(error: BaseException, path: Path) -> str:
@@ -23,14 +26,32 @@ def describe_failure(error: BaseException, path: Path) -> str:
     return f"unreadable image ({type(error).__name__}: {text})"
 
 
-def prepare_or_reason(path: Path, height: int, width: int) -> Prepared:
-    """``prepare_file`` that returns the failure reason instead of raising (runs in pool workers)."""
+def prepare_or_reason(path: Path, height: int, width: int, yield_cpu: bool = False) -> Prepared:
+    """``prepare_file`` that returns the failure reason instead of raising (runs in pool workers).
+
+    ``yield_cpu`` lowers this process to the lowest priority first (once).
+    """
+    if yield_cpu:
+        _yield_cpu()
     try:
         return prepare_file(path, height, width)
     except MemoryError:
         return "image too large to decode in memory"
     except Exception as error:  # noqa: BLE001 - any decoder failure skips this image with its reason
         return describe_failure(error, path)
+
+
+def _yield_cpu() -> None:
+    """Nice 19, for when the model runs on the CPU: its threads fill every core and stall a whole
+    parallel op while one of them is preempted, whereas the decoders need a few per cent of the CPU
+    and stay ahead anyway. On a GPU they keep their priority: there they are the bottleneck."""
+    global _yielding
+    if not _yielding:
+        _yielding = True
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, BACKGROUND_NICE)
+        except (AttributeError, OSError):  # not on this platform: only the speed differs
+            pass
 
 
 def _ignore_sigint() -> None:

@@ -32,9 +32,18 @@ class WorkItem:
 
 
 def prepared_in_order(
-    items: Iterable[WorkItem], height: int, width: int, pool: ProcessPoolExecutor | None, window: int
+    items: Iterable[WorkItem],
+    height: int,
+    width: int,
+    pool: ProcessPoolExecutor | None,
+    window: int,
+    *,
+    yield_cpu: bool = False,
 ) -> Iterator[tuple[WorkItem, Prepared]]:
-    """Prepare images in ``pool`` (or in-process) keeping at most ``window`` in flight, in input order."""
+    """Prepare images in ``pool`` (or in-process) keeping at most ``window`` in flight, in input order.
+
+    ``yield_cpu``: the pool's processes drop to the lowest priority (the model runs on the CPU).
+    """
     if pool is None:
         for item in items:
             yield item, prepare_or_reason(item.image, height, width)
@@ -43,7 +52,7 @@ def prepared_in_order(
     source = iter(items)
     try:
         for item in source:
-            pending.append((item, pool.submit(prepare_or_reason, item.image, height, width)))
+            pending.append((item, pool.submit(prepare_or_reason, item.image, height, width, yield_cpu)))
             if len(pending) >= window:
                 done_item, future = pending.popleft()
                 yield done_item, future.result()

@@ -43,7 +43,8 @@ def default_workers() -> int:
 def decoding_workers(options: TaggingOptions) -> int:
     """The number of decoding processes: as asked, else one per core. On a CPU-only machine the model
     already uses every core, but a cheap model still needs them all to be fed; the processes sleep
-    when they are ahead, so a heavy model loses only the decoding work itself."""
+    when they are ahead, and there they run at the lowest priority, so a heavy model loses only the
+    decoding work itself."""
     return default_workers() if options.workers is None else options.workers
 
 
@@ -133,7 +134,9 @@ def tag_planned(
     )
     try:
         window = max(2 * batch_size, 4 * workers, 4)
-        prepared = prepared_in_order(plan.items, tagger.height, tagger.width, pool, window)
+        prepared = prepared_in_order(
+            plan.items, tagger.height, tagger.width, pool, window, yield_cpu=not tagger.on_cuda
+        )
         for batch in scored_batches(prepared, tagger, batch_size):
             writer.submit(batch)
             bar.update(len(batch))

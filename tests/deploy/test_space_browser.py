@@ -13,25 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import pick, wait_text
 from tests.fakes.app_server import start_app
 from tests.training_run.conftest import SD15_KEYS, make_dataset, make_model
 
 pytestmark = pytest.mark.browser
 
 CAP = "100kb"  # a Space's default cap is 200mb; a small one keeps the over-cap upload cheap
-
-
-def wait_text(page, elem_id: str, needle: str, timeout: float = 30000) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(
-        "([id, needle]) => { const e = document.getElementById(id); return e && e.innerText.includes(needle); }",
-        arg=[elem_id, needle],
-        timeout=timeout,
-    )
-
-
-def pick(page, elem_id: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    page.click(f"#{elem_id} input")
-    page.click(f"[role=option]:has-text('{option}')")
 
 
 def test_space_mode_banner_dry_run_and_upload_cap(chromium, tmp_path: Path, output_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -46,26 +34,26 @@ def test_space_mode_banner_dry_run_and_upload_cap(chromium, tmp_path: Path, outp
     page = chromium.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     try:
         page.goto(server.url)  # a Space's visitors get no login: the Space's visibility governs access
-        wait_text(page, "space-banner", "Hugging Face Space demo")
+        wait_text(page, "#space-banner", "Hugging Face Space demo")
         banner = page.inner_text("#space-banner")
         assert "training is a dry run" in banner and f"Uploads up to {CAP}" in banner
         assert page.locator("#public-banner").count() == 0
 
         page.click("#tab-training-button")
-        wait_text(page, "training-gpu", "GPU")
+        wait_text(page, "#training-gpu", "GPU")
         if shutil.which("nvidia-smi") is None:  # the label follows the hardware the app finds
             assert "dry run" in page.inner_text("#training-gpu")
             assert page.locator("#training-start").is_disabled()
             assert "dry run only" in page.inner_text("#training-start")
-        wait_text(page, "training-trainer", "not installed")
+        wait_text(page, "#training-trainer", "not installed")
         pick(page, "training-base", "tiny-sd15")
         pick(page, "training-preset", "sd15-cpu-smoke")
         page.click("#training-load-preset")
         pick(page, "training-dataset", "demo")
         page.fill("#training-trigger input, #training-trigger textarea", "ohwx")
         page.click("#training-check")
-        wait_text(page, "training-doctor", "Pre-flight")
-        wait_text(page, "training-train-toml", "max_train_steps")
+        wait_text(page, "#training-doctor", "Pre-flight")
+        wait_text(page, "#training-train-toml", "max_train_steps")
         assert str(model) in page.inner_text("#training-train-toml")
         assert "num_repeats = 2" in page.inner_text("#training-dataset-toml")
         assert "train_network.py" in page.input_value("#training-command textarea")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.e2e.helpers import toasts, wait_text, watch_toasts
 from tests.fakes.app_server import start_app
 
 pytestmark = pytest.mark.browser
@@ -42,14 +43,6 @@ def make_dataset(workspace: Path) -> Path:
 def box(elem_id: str) -> str:
     """A Gradio textbox's field: a textarea, or an input for single-line boxes."""
     return f"#{elem_id} textarea, #{elem_id} input"
-
-
-def wait_text(page, selector: str, *needles: str, timeout: int = 30000) -> None:  # type: ignore[no-untyped-def]
-    checks = " && ".join(f"t.includes({needle!r})" for needle in needles)
-    page.wait_for_function(
-        f"() => {{ const e = document.querySelector({selector!r}); const t = e ? e.innerText : ''; return {checks}; }}",
-        timeout=timeout,
-    )
 
 
 def tag_count(page, tag: str) -> int | None:  # type: ignore[no-untyped-def]
@@ -135,14 +128,6 @@ def test_edit_bulk_trigger_frequencies_and_undo(chromium, tmp_path: Path, output
         server.stop()
 
 
-# Every toast the page shows, recorded as it appears ("error: message"), whatever disappears later.
-WATCH_TOASTS_JS = """() => { window.__toasts = []; setInterval(() => {
-  for (const t of document.querySelectorAll('[data-testid=toast-body]')) {
-    const line = t.className + ': ' + t.innerText.trim();
-    if (!window.__toasts.includes(line)) window.__toasts.push(line);
-  } }, 20); }"""
-
-
 def test_switching_datasets_quickly_shows_no_error(chromium, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Switching while the previous dataset is still loading once sent the new dataset's editor
     # state with the old (or empty) text box, and the tab tried to save it: "empty caption" error.
@@ -158,7 +143,7 @@ def test_switching_datasets_quickly_shows_no_error(chromium, tmp_path: Path) -> 
     try:
         page = chromium.new_context(viewport={"width": 1400, "height": 1100}).new_page()
         page.goto(server.url)
-        page.evaluate(WATCH_TOASTS_JS)
+        watch_toasts(page)
         page.click("#tab-captions-button")
         # Switch as soon as the picker holds the first dataset, while its first load is arriving.
         page.wait_for_function("() => document.querySelector('#captions-dataset input').value === 'aaa'")
@@ -170,8 +155,8 @@ def test_switching_datasets_quickly_shows_no_error(chromium, tmp_path: Path) -> 
             timeout=30000,
         )
         page.wait_for_timeout(1500)  # late replies of the earlier switches
-        toasts = page.evaluate("() => window.__toasts")
-        assert not [toast for toast in toasts if "error" in toast.lower()], toasts
+        shown = toasts(page)
+        assert not [toast for toast in shown if "error" in toast.lower()], shown
         for name in names:  # and nothing was written
             text = (workspace / "datasets" / name / "1_thing" / "000.txt").read_text(encoding="utf-8")
             assert text == f"{name}, picture 0\n"

@@ -9,17 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.datasets.corpus import distinct_png, write, zip_bytes
+from tests.e2e.helpers import wait_text
 from tests.fakes.app_server import start_app
 
 pytestmark = pytest.mark.browser
-
-
-def wait_text(page, selector: str, *needles: str, timeout: int = 30000) -> None:  # type: ignore[no-untyped-def]
-    checks = " && ".join(f"t.includes({needle!r})" for needle in needles)
-    page.wait_for_function(
-        f"() => {{ const e = document.querySelector({selector!r}); const t = e ? e.innerText : ''; return {checks}; }}",
-        timeout=timeout,
-    )
 
 
 def wait_images(page, count: int) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.e2e.helpers import pick, set_number, wait_text
 from tests.fakes.app_server import start_app
 from tests.tagging.tiny_tagger import build_tiny_tagger
 from tests.training_run.conftest import SD15_KEYS, make_model
@@ -29,28 +30,8 @@ RECORD_LOG_JS = """() => {
 }"""
 
 
-def wait_text(page, selector: str, *needles: str, timeout: int = 30000) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(
-        "([selector, needles]) => { const e = document.querySelector(selector);"
-        " return !!e && needles.every(n => e.innerText.includes(n)); }",
-        arg=[selector, list(needles)],
-        timeout=timeout,
-    )
-
-
-def pick(page, elem_id: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    page.click(f"#{elem_id} input")
-    page.click(f"[role=option]:has-text('{option}')")
-
-
 def fill(page, elem_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
     page.fill(f"#{elem_id} input, #{elem_id} textarea", text)
-
-
-def set_number(page, label: str, value: str) -> None:  # type: ignore[no-untyped-def]
-    box = page.get_by_label(label, exact=True)
-    box.fill(value)
-    box.press("Tab")
 
 
 def make_uploads(folder: Path) -> list[Path]:

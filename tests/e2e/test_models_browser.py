@@ -3,13 +3,18 @@ saves a token, downloads a trained LoRA, uploads it to a Hub repo and deletes a 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 
+from tests.e2e import helpers
+from tests.e2e.helpers import text_of
 from tests.fakes.app_server import start_app
 from tests.fakes.hub_server import HubServer
 from tests.models import model_files as mf
+
+wait_text = functools.partial(helpers.wait_text, timeout=60000)  # downloads, on a busy machine
 
 pytestmark = pytest.mark.browser
 
@@ -20,18 +25,6 @@ GATED_REPO, GATED_FILE, GATED_NAME = (
     "ae.safetensors",
     "autoencoder (ae) from [dev]",
 )
-
-
-def text_of(page, selector: str) -> str:  # type: ignore[no-untyped-def]
-    return str(page.inner_text(selector))
-
-
-def wait_text(page, selector: str, *needles: str, timeout: int = 60000) -> None:  # type: ignore[no-untyped-def]
-    checks = " && ".join(f"t.includes({needle!r})" for needle in needles)
-    page.wait_for_function(
-        f"() => {{ const e = document.querySelector({selector!r}); const t = e ? e.innerText : ''; return {checks}; }}",
-        timeout=timeout,
-    )
 
 
 def download_from_catalog(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from PIL import Image
 from lora_studio.core.settings import Settings
 from lora_studio.core.types import JobKind, JobStatus
 from lora_studio.services import build_services
+from tests.e2e.helpers import pick
 from tests.fakes.app_server import start_app
 from tests.tagging.tiny_tagger import build_tiny_tagger
 
@@ -50,11 +51,6 @@ def make_dataset(workspace: Path) -> Path:
     return concept
 
 
-def pick(page, elem_id: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    page.click(f"#{elem_id} input")
-    page.click(f"[role=option][aria-label='{option}']")
-
-
 def test_tag_a_dataset_from_the_tab(chromium, tmp_path: Path, output_dir: Path) -> None:  # type: ignore[no-untyped-def]
     workspace = tmp_path / "ws"
     concept = make_dataset(workspace)
@@ -65,7 +61,7 @@ def test_tag_a_dataset_from_the_tab(chromium, tmp_path: Path, output_dir: Path) 
         page.goto(server.url)
         page.click("#tab-tagging-button")
         page.wait_for_selector("#tagging-dataset input")
-        pick(page, "tagging-dataset", "shots")
+        pick(page, "tagging-dataset", "shots", exact=True)
         page.wait_for_selector("#tagging-concepts label:has-text('61 images, 1 captioned')")
         page.fill("#tagging-model-path textarea, #tagging-model-path input", str(model))
         page.fill("#tagging-trigger-words textarea, #tagging-trigger-words input", "hero_char")
@@ -172,7 +168,7 @@ def test_stop_a_tagging_run_mid_way(chromium, tmp_path: Path, output_dir: Path) 
         page.goto(server.url)
         page.click("#tab-tagging-button")
         page.wait_for_selector("#tagging-dataset input")
-        pick(page, "tagging-dataset", "long")
+        pick(page, "tagging-dataset", "long", exact=True)
         page.wait_for_selector("#tagging-concepts label:has-text('400 images, 0 captioned')")
         page.fill("#tagging-model-path textarea, #tagging-model-path input", str(model))
         page.click("#tagging-start")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
+from tests.e2e.helpers import fill_kept, pick, set_number, text_of, toasts, wait_text, watch_toasts
 from tests.fakes.app_server import start_app
 from tests.training_run.conftest import SD15_KEYS, make_dataset, make_model
 from tests.training_run.fake_checkout import build_fake_trainer
@@ -21,29 +22,6 @@ LOSS_POINTS_JS = """(least) => {
   const match = note && note.innerText.match(/(\\d+) loss points/);
   return match && Number(match[1]) >= least;
 }"""
-
-
-def text_of(page, elem_id: str) -> str:  # type: ignore[no-untyped-def]
-    return str(page.inner_text(f"#{elem_id}"))
-
-
-def wait_text(page, elem_id: str, needle: str, timeout: float = 30000) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(
-        "([id, needle]) => { const e = document.getElementById(id); return e && e.innerText.includes(needle); }",
-        arg=[elem_id, needle],
-        timeout=timeout,
-    )
-
-
-def pick(page, elem_id: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    page.click(f"#{elem_id} input")
-    page.click(f"[role=option]:has-text('{option}')")
-
-
-def set_number(page, label: str, value: str) -> None:  # type: ignore[no-untyped-def]
-    box = page.get_by_label(label, exact=True)
-    box.fill(value)
-    box.press("Tab")
 
 
 def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -62,21 +40,21 @@ def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_d
     try:
         page.goto(server.url)
         page.click("#tab-training-button")
-        wait_text(page, "training-trainer", "sd-scripts found")
-        assert "training needs one" in text_of(page, "training-gpu")
+        wait_text(page, "#training-trainer", "sd-scripts found")
+        assert "training needs one" in text_of(page, "#training-gpu")
 
         # The Install button runs the installer as a job whose log streams into its panel. With a
         # configured checkout it only verifies (the stand-in cannot pass the real parser check).
         page.click("#training-install")
         page.click("#training-install-panel")
-        wait_text(page, "training-install-status", "install")
+        wait_text(page, "#training-install-status", "install")
         page.wait_for_function(
             "() => document.querySelector('#training-install-log textarea').value.includes('only verifying')"
         )
         page.wait_for_function(
             "() => /succeeded|failed/.test(document.getElementById('training-install-status').innerText)"
         )
-        wait_text(page, "training-trainer", "sd-scripts found")
+        wait_text(page, "#training-trainer", "sd-scripts found")
 
         pick(page, "training-base", "tiny-sd15")
         pick(page, "training-preset", "sd15-cpu-smoke")
@@ -87,15 +65,15 @@ def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_d
         assert "tiny-sd15" in page.input_value("#training-base input")
 
         page.click("#training-check")
-        wait_text(page, "training-doctor", "Pre-flight: ready")
-        doctor = text_of(page, "training-doctor")
+        wait_text(page, "#training-doctor", "Pre-flight: ready")
+        doctor = text_of(page, "#training-doctor")
         assert (
             "1 concept folder(s): 2_ohwx (3 images)" in doctor and "every caption contains 'ohwx'" in doctor
         )
         assert "max_train_steps = 200" in doctor
-        wait_text(page, "training-train-toml", "max_train_steps = 200")
-        assert str(model) in text_of(page, "training-train-toml")
-        assert "num_repeats = 2" in text_of(page, "training-dataset-toml")
+        wait_text(page, "#training-train-toml", "max_train_steps = 200")
+        assert str(model) in text_of(page, "#training-train-toml")
+        assert "num_repeats = 2" in text_of(page, "#training-dataset-toml")
         command = page.input_value("#training-command textarea")
         assert "accelerate.commands.launch" in command and "--config_file" in command
 
@@ -117,36 +95,41 @@ def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_d
         assert page.get_by_label("max train steps", exact=True).input_value() == "200"
 
         page.click("#training-start")
-        wait_text(page, "training-status", "running")
-        wait_text(page, "training-progress", "/200 (")
+        wait_text(page, "#training-status", "running")
+        wait_text(page, "#training-progress", "/200 (")
         page.wait_for_function(LOSS_POINTS_JS, arg=3, timeout=30000)
         page.wait_for_selector("#training-loss canvas, #training-loss svg")
         page.screenshot(path=str(output_dir / "training-running.png"), full_page=True)
         page.reload()  # a fresh page re-attaches and shows the running run's own config, not a preset
+        watch_toasts(page)
         page.click("#tab-training-button")
-        wait_text(page, "training-status", "running")
+        wait_text(page, "#training-status", "running")
         page.wait_for_function(
             "() => [...document.querySelectorAll('input[type=number]')].some(i => i.value === '200')"
         )
         assert page.get_by_label("max train steps", exact=True).input_value() == "200"
         assert page.input_value("#training-dataset input") == "demo"
         page.click("#training-stop")
-        wait_text(page, "training-status", "stopped")
+        wait_text(page, "#training-status", "stopped")
         assert "steps:" in page.input_value("#training-log textarea")
 
         set_number(page, "max train steps", "4")
         page.get_by_text("Sample images", exact=True).click()
-        page.fill("label:has-text('sample prompts') textarea", "ohwx, a cat\nohwx, a dog")
+        fill_kept(page, "label:has-text('sample prompts') textarea", "ohwx, a cat\nohwx, a dog")
         set_number(page, "every n epochs", "1")
         page.get_by_text("Saving", exact=True).click()
         page.get_by_label("save state", exact=True).check()
+        # Check first, as a person would: the preview proves the server has the edited form.
+        page.click("#training-check")
+        wait_text(page, "#training-prompts", "ohwx, a dog")
+        wait_text(page, "#training-train-toml", "max_train_steps = 4")
         page.click("#training-start")
-        wait_text(page, "training-status", "succeeded", timeout=60000)
-        wait_text(page, "training-loras", "smoke_lora.safetensors")
+        wait_text(page, "#training-status", "succeeded", timeout=60000)
+        wait_text(page, "#training-loras", "smoke_lora.safetensors")
         page.wait_for_function(
             "document.querySelectorAll('#training-samples img').length >= 4", timeout=15000
         )
-        assert "epoch 2 · prompt 2" in text_of(page, "training-samples")
+        assert "epoch 2 · prompt 2" in text_of(page, "#training-samples")
         assert page.input_value("#training-lora-pick input") == "smoke_lora.safetensors"
 
         page.click("#training-lora-download")
@@ -158,7 +141,7 @@ def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_d
 
         page.click("#training-resume")  # the run saved its state: continue from it as a new job
         page.wait_for_function("document.querySelector('#training-runs input').value.includes('(resumes ')")
-        wait_text(page, "training-status", "succeeded", timeout=60000)
+        wait_text(page, "#training-status", "succeeded", timeout=60000)
         assert "resume training from local state" in page.input_value("#training-log textarea")
 
         client = Client(server.url, verbose=False)
@@ -169,6 +152,7 @@ def test_train_stop_and_download_from_the_tab(chromium, tmp_path: Path, output_d
         assert Path(path).read_bytes() == files[0].read_bytes()
     except Exception:
         page.screenshot(path=str(output_dir / "training-failed.png"), full_page=True)
+        print("toasts since the reload:", toasts(page))
         raise
     finally:
         server.stop()

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from lora_studio.config.launch import REPO_ROOT, TrainerPaths, trainer_paths, trainer_problems
 from lora_studio.config.presets import (
@@ -87,6 +87,15 @@ class RunOutputs:
     resumable: bool
 
 
+class _RenderPlaces(TypedDict):
+    """Where a Check or a preview renders against (keyword arguments of ``check_run``/``preview_run``)."""
+
+    dataset_dir: Path
+    runs_dir: Path
+    outputs_dir: Path
+    trainer: TrainerPaths
+
+
 class TrainingService:
     """The training area over one workspace; jobs run through the shared job engine."""
 
@@ -131,7 +140,7 @@ class TrainingService:
             gpu_available=gpu_available,
         )
 
-    def _render_places(self, dataset: str) -> dict[str, Any]:
+    def _render_places(self, dataset: str) -> _RenderPlaces:
         """The dataset, run and output folders and trainer a Check or a preview renders against."""
         return {
             "dataset_dir": self.dataset_dir(dataset),

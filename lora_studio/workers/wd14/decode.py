@@ -49,6 +49,7 @@ def _yield_cpu() -> None:
     if not _yielding:
         _yielding = True
         try:
+            # Linux nices the calling thread: the pool runs every task on the process's only thread.
             os.setpriority(os.PRIO_PROCESS, 0, BACKGROUND_NICE)
         except (AttributeError, OSError):  # not on this platform: only the speed differs
             pass

@@ -51,19 +51,25 @@ def make_dataset(workspace: Path) -> Path:
     return concept
 
 
+def open_tagging(chromium, url: str, dataset: str, concept_label: str, model: Path):  # type: ignore[no-untyped-def]
+    """A new page on the Tagging tab with ``dataset`` picked (its concept listed) and ``model`` filled in."""
+    page = chromium.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    page.goto(url)
+    page.click("#tab-tagging-button")
+    page.wait_for_selector("#tagging-dataset input")
+    pick(page, "tagging-dataset", dataset, exact=True)
+    page.wait_for_selector(f"#tagging-concepts label:has-text({concept_label!r})")
+    page.fill("#tagging-model-path textarea, #tagging-model-path input", str(model))
+    return page
+
+
 def test_tag_a_dataset_from_the_tab(chromium, tmp_path: Path, output_dir: Path) -> None:  # type: ignore[no-untyped-def]
     workspace = tmp_path / "ws"
     concept = make_dataset(workspace)
     model = build_tiny_tagger(tmp_path / "tiny-tagger")
     server = start_app(workspace, tmp_path)
     try:
-        page = chromium.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-        page.goto(server.url)
-        page.click("#tab-tagging-button")
-        page.wait_for_selector("#tagging-dataset input")
-        pick(page, "tagging-dataset", "shots", exact=True)
-        page.wait_for_selector("#tagging-concepts label:has-text('61 images, 1 captioned')")
-        page.fill("#tagging-model-path textarea, #tagging-model-path input", str(model))
+        page = open_tagging(chromium, server.url, "shots", "61 images, 1 captioned", model)
         page.fill("#tagging-trigger-words textarea, #tagging-trigger-words input", "hero_char")
         page.evaluate(RECORD_JS)
         page.click("#tagging-start")
@@ -164,13 +170,7 @@ def test_stop_a_tagging_run_mid_way(chromium, tmp_path: Path, output_dir: Path) 
     model = build_tiny_tagger(tmp_path / "tiny-tagger")
     server = start_app(workspace, tmp_path, "--stop-grace", "20")  # long: the worker must stop on SIGINT
     try:
-        page = chromium.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-        page.goto(server.url)
-        page.click("#tab-tagging-button")
-        page.wait_for_selector("#tagging-dataset input")
-        pick(page, "tagging-dataset", "long", exact=True)
-        page.wait_for_selector("#tagging-concepts label:has-text('400 images, 0 captioned')")
-        page.fill("#tagging-model-path textarea, #tagging-model-path input", str(model))
+        page = open_tagging(chromium, server.url, "long", "400 images, 0 captioned", model)
         page.click("#tagging-start")
         page.wait_for_function(PROGRESS_AT_LEAST_JS, arg=8, timeout=60000)  # captions are being written
 

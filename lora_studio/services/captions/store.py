@@ -21,6 +21,7 @@ from lora_studio.core.layout import CAPTION_EXTENSIONS, IMAGE_EXTENSIONS, parse_
 from lora_studio.core.paths import relative_inside
 from lora_studio.services.captions.models import CaptionState
 from lora_studio.services.captions.tags import one_line, split_tags
+from lora_studio.services.datasets.scan import RACY_WINDOW_NS
 
 # Temporary and spare files of a bulk write (writer.py): ".<caption name>.<pid>x<n>.tmp".
 _STALE_TEMP = re.compile(r"^\.(.+\.(?:txt|caption))\.[A-Za-z0-9_]+\.tmp$")
@@ -78,11 +79,6 @@ class Scan:
     caption_files: int
 
 
-# A folder listing is reused only if the folder last changed a second before it was listed:
-# changes within the file system's timestamp granularity of the listing cannot go unseen.
-RACY_NS = 1_000_000_000
-
-
 @dataclass(frozen=True)
 class FolderScan:
     """One concept folder's scan. While the folder's mtime is unchanged no file was added,
@@ -97,7 +93,9 @@ class FolderScan:
     captions: tuple[tuple[int, str, int, int], ...]  # (entry index, caption path, mtime_ns, size)
 
     def reusable(self, dir_mtime_ns: int) -> bool:
-        return dir_mtime_ns == self.dir_mtime_ns < self.listed_ns - RACY_NS
+        # Only a listing taken a while after the folder's last change: a second change in the same
+        # timestamp tick would not move the mtime (as for the datasets' listings).
+        return dir_mtime_ns == self.dir_mtime_ns < self.listed_ns - RACY_WINDOW_NS
 
 
 class CaptionCache:

@@ -241,8 +241,9 @@ class TrainingService:
         """Check, write the job's run folder (the bundle) and submit the training job; returns at once.
 
         Raises:
-            SpaceDryRun (a Space without a GPU), DatasetNotFound, ConfigInvalid (schema, launch rules, rendered keys), PreflightFailed (the
-            doctor found errors; pass ``preflight=False`` to skip it), TrainerMissing, JobStartFailed.
+            SpaceDryRun (a Space without a GPU), DatasetNotFound, ConfigInvalid (schema, launch rules,
+            rendered keys), PreflightFailed (the doctor found errors; pass ``preflight=False`` to skip
+            it), TrainerMissing, JobStartFailed.
         """
         if self.settings.space_mode and not gpu_available:
             raise SpaceDryRun(
@@ -272,8 +273,8 @@ class TrainingService:
         that writes into the same output folder.
 
         Raises:
-            SpaceDryRun, JobStateError (still running), TrainingStateNotFound (no ``*-state`` folder: turn on
-            saving.save_state), ConfigInvalid, TrainerMissing, JobStartFailed.
+            SpaceDryRun, JobStateError (still running), TrainingStateNotFound (no ``*-state`` folder:
+            turn on saving.save_state), ConfigInvalid, TrainerMissing, JobStartFailed.
         """
         if self.settings.space_mode and not gpu_available:
             raise SpaceDryRun("This Hugging Face Space has no GPU: runs cannot be resumed here.")

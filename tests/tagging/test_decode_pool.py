@@ -11,6 +11,7 @@ from PIL import Image
 from lora_studio.config.tagging import TaggingOptions
 from lora_studio.workers.wd14 import run
 from lora_studio.workers.wd14.decode import prepare_or_reason, start_pool
+from lora_studio.workers.wd14.pipeline import OrderedDecoder, WorkItem, prefetch_window
 from lora_studio.workers.wd14.run import EXIT_OK, run_tagging
 from tests.tagging.conftest import DEFAULT_CAPTIONS, read_captions
 from tests.tagging.decode_probe import imported_modules
@@ -57,13 +58,13 @@ def test_a_cpu_run_asks_its_decoders_to_yield_the_cpu(
     settings, make_dataset, tiny_model, monkeypatch
 ) -> None:
     asked: list[bool] = []
-    real = run.prepared_in_order
 
-    def prepared_in_order(*args, yield_cpu: bool = False):  # type: ignore[no-untyped-def]
-        asked.append(yield_cpu)
-        return real(*args, yield_cpu=yield_cpu)
+    class Spy(OrderedDecoder):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            asked.append(self.yield_cpu)
+            return super().__iter__()
 
-    monkeypatch.setattr(run, "prepared_in_order", prepared_in_order)
+    monkeypatch.setattr(run, "OrderedDecoder", Spy)
     dataset = make_dataset()
     assert (
         run_tagging(dataset, settings.models_dir, TaggingOptions(model=str(tiny_model), workers=1)) == EXIT_OK
@@ -76,12 +77,19 @@ def test_the_run_starts_the_decoders_before_it_loads_the_model(
     settings, make_dataset, tiny_model, monkeypatch
 ) -> None:
     seen: list[set[int]] = []
-    real_open = run.open_session
+    decoders: list[OrderedDecoder] = []
+    real_open, real_start = run.open_session, run.start_decoding
+
+    def start_decoding(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decoders.append(real_start(*args, **kwargs))
+        return decoders[-1]
 
     def open_session(*args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(_children())
+        assert decoders[0].ahead > 0  # the first images are being decoded while the model loads
         return real_open(*args, **kwargs)
 
+    monkeypatch.setattr(run, "start_decoding", start_decoding)
     monkeypatch.setattr(run, "open_session", open_session)
     dataset = make_dataset()
     before = _children()
@@ -90,3 +98,71 @@ def test_the_run_starts_the_decoders_before_it_loads_the_model(
     assert len(seen[0] - before) >= 2
     assert read_captions(dataset / "10_a") == DEFAULT_CAPTIONS
     assert not (seen[0] - before) & _children()  # and they are gone again
+
+
+def _images(folder: Path, count: int) -> list[WorkItem]:
+    items = []
+    for i in range(count):
+        image = folder / f"{i}.png"
+        Image.new("RGB", (40 + i, 40 + i), (10 * i, 0, 0)).save(image)
+        items.append(WorkItem(image, image.with_suffix(".txt")))
+    return items
+
+
+def test_the_decoder_works_ahead_from_the_start_and_keeps_dataset_order(tmp_path: Path) -> None:
+    items = _images(tmp_path, 6)
+    (tmp_path / "bad.png").write_bytes(b"<html>not an image</html>")
+    items.insert(3, WorkItem(tmp_path / "bad.png", tmp_path / "bad.txt"))
+    pool = start_pool(2)
+    try:
+        decoder = OrderedDecoder(items, pool, 8, 8, window=4)
+        assert decoder.ahead == 4  # submitted on construction, before anyone asks
+        results = list(decoder)
+    finally:
+        assert pool is not None
+        pool.shutdown(wait=True)
+    assert [item for item, _ in results] == items
+    assert isinstance(results[3][1], str) and "unreadable image" in results[3][1]
+    colours = [int(r[4, 4, 0]) for _, r in results if not isinstance(r, str)]
+    assert colours == [0, 10, 20, 30, 40, 50]
+
+
+def test_a_model_of_another_size_has_its_images_prepared_again(tmp_path: Path) -> None:
+    items = _images(tmp_path, 5)
+    pool = start_pool(1)
+    try:
+        decoder = OrderedDecoder(items, pool, 448, 448, window=3)
+        decoder.reshape(16, 12)
+        decoder.widen(5)
+        assert decoder.ahead == 5
+        shapes = {r.shape for _, r in decoder if not isinstance(r, str)}
+    finally:
+        assert pool is not None
+        pool.shutdown(wait=True)
+    assert shapes == {(16, 12, 3)}
+
+
+def test_the_decoder_runs_in_process_without_a_pool(tmp_path: Path) -> None:
+    items = _images(tmp_path, 3)
+    decoder = OrderedDecoder(items, None, 8, 8, window=4)
+    assert decoder.ahead == 0
+    assert [item for item, _ in decoder] == items
+
+
+def test_the_prefetch_window_holds_a_bounded_amount_of_pixels() -> None:
+    assert prefetch_window(448, 448, workers=2) == 111  # 64 MiB of 448 px RGB
+    assert prefetch_window(448, 448, workers=64) == 256  # every worker kept busy
+    assert prefetch_window(4096, 4096, workers=2, batch_size=1) == 8
+    assert prefetch_window(448, 448, workers=2, batch_size=128) == 256  # two full batches
+
+
+def test_the_decoder_keeps_its_window_full(tmp_path: Path) -> None:
+    items = _images(tmp_path, 6)
+    pool = start_pool(1)
+    try:
+        decoder = OrderedDecoder(items, pool, 8, 8, window=3)
+        aheads = [decoder.ahead for _ in decoder]
+    finally:
+        assert pool is not None
+        pool.shutdown(wait=True)
+    assert aheads == [3, 3, 3, 2, 1, 0]

@@ -20,9 +20,22 @@ from lora_studio.workers.wd14.captions import CaptionResult, UnreadableCaption, 
 from lora_studio.workers.wd14.decode import start_pool
 from lora_studio.workers.wd14.labels import Labels, load_labels, select_tags
 from lora_studio.workers.wd14.model_files import resolve_model
-from lora_studio.workers.wd14.pipeline import Scored, WorkItem, prepared_in_order, scored_batches
+from lora_studio.workers.wd14.pipeline import (
+    OrderedDecoder,
+    Scored,
+    WorkItem,
+    prefetch_window,
+    scored_batches,
+)
 from lora_studio.workers.wd14.plan import Plan, plan_run
-from lora_studio.workers.wd14.session import TaggerSession, open_session
+from lora_studio.workers.wd14.session import (
+    CUDA,
+    DEFAULT_SIZE,
+    TaggerSession,
+    available_providers,
+    open_session,
+    requested_providers,
+)
 from lora_studio.workers.wd14.summary import RunStats, print_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_STOPPED = 0, 1, 2, 130
@@ -68,9 +81,11 @@ def run_tagging(
         return EXIT_OK
     files = resolve_model(options.model, models_dir, registry or load_taggers(), log)
     labels = load_labels(files.tags)
-    # The decoding processes boot while onnxruntime loads the model (which the run pays anyway), so
-    # neither their start-up nor a wait for the first image lands in the tagging itself.
+    # The decoding processes boot, and start on the first images, while onnxruntime loads the model
+    # (which the run pays anyway, mostly on one core), so neither their start-up nor the first images'
+    # decoding lands in the tagging itself.
     pool = start_pool(decoding_workers(options))
+    decoder = start_decoding(plan, options, pool)
     try:
         tagger = open_session(files.model, options.device, log)
         if tagger.n_outputs is not None and tagger.n_outputs != len(labels):
@@ -78,10 +93,22 @@ def run_tagging(
                 f"{files.tags.name} lists {len(labels)} tags but the model outputs {tagger.n_outputs}.",
                 hint="Use the model.onnx and selected_tags.csv of the same repository.",
             )
-        return _tag_and_report(plan, tagger, labels, options, stats, dataset_dir, pool, files.name)
+        return _tag_and_report(plan, tagger, labels, options, stats, dataset_dir, decoder, files.name)
     finally:
+        decoder.cancel()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def start_decoding(plan: Plan, options: TaggingOptions, pool: ProcessPoolExecutor | None) -> OrderedDecoder:
+    """Set the decoding ``pool`` (from ``start_pool(decoding_workers(options))``) to the plan's first
+    images at once, at the size every WD14 tagger takes (``tag_planned`` redoes them should the model
+    want another), so they are decoded while the model loads."""
+    workers = decoding_workers(options) if pool is not None else 0
+    # Sure to run on the CPU: the decoders yield it from the start (on a GPU they are the bottleneck).
+    on_cpu = CUDA not in requested_providers(options.device, available_providers())
+    window = prefetch_window(DEFAULT_SIZE, DEFAULT_SIZE, workers)
+    return OrderedDecoder(plan.items, pool, DEFAULT_SIZE, DEFAULT_SIZE, window, yield_cpu=on_cpu)
 
 
 def _tag_and_report(
@@ -91,11 +118,11 @@ def _tag_and_report(
     options: TaggingOptions,
     stats: RunStats,
     dataset_dir: Path,
-    pool: ProcessPoolExecutor | None,
+    decoder: OrderedDecoder,
     model_name: str,
 ) -> int:
     try:
-        tag_planned(plan, tagger, labels, options, stats, dataset_dir, pool)
+        tag_planned(plan, tagger, labels, options, stats, dataset_dir, decoder)
     except BrokenProcessPool:
         log("ERROR: a decoding worker process died (out of memory?); try fewer workers (--workers 1)")
         print_summary(stats, model_name, tagger.provider, log)
@@ -118,13 +145,12 @@ def tag_planned(
     options: TaggingOptions,
     stats: RunStats,
     dataset_dir: Path,
-    pool: ProcessPoolExecutor | None,
+    decoder: OrderedDecoder,
 ) -> None:
-    """Run the pipeline over ``plan.items`` with an open session and the decoding ``pool`` (from
-    ``start_pool(decoding_workers(options))``; the caller shuts it down), updating ``stats`` and the
-    progress bar."""
+    """Run the pipeline over ``plan.items`` with an open session and the ``decoder`` from
+    ``start_decoding`` (the caller shuts its pool down), updating ``stats`` and the progress bar."""
     batch_size = tagger.batch_size(options.batch_size, log)
-    workers = decoding_workers(options) if pool is not None else 0
+    workers = decoding_workers(options) if decoder.pool is not None else 0
     log(f"input {tagger.width}x{tagger.height}, batch size {batch_size}, {workers} decoding worker(s)")
     bar = tqdm(
         total=plan.total, initial=len(plan.skipped), desc=PROGRESS_DESC, file=sys.stderr, mininterval=0.5
@@ -133,11 +159,10 @@ def tag_planned(
         lambda batch: _write_batch(batch, labels, options, stats, dataset_dir)
     )
     try:
-        window = max(2 * batch_size, 4 * workers, 4)
-        prepared = prepared_in_order(
-            plan.items, tagger.height, tagger.width, pool, window, yield_cpu=not tagger.on_cuda
-        )
-        for batch in scored_batches(prepared, tagger, batch_size):
+        decoder.yield_cpu = not tagger.on_cuda
+        decoder.reshape(tagger.height, tagger.width)
+        decoder.widen(prefetch_window(tagger.height, tagger.width, workers, batch_size))
+        for batch in scored_batches(decoder, tagger, batch_size):
             writer.submit(batch)
             bar.update(len(batch))
             bar.set_postfix(tagged=stats.tagged, skipped=len(stats.skipped), refresh=False)

@@ -65,6 +65,10 @@ def requested_providers(device: TaggerDevice, available: list[str]) -> list[str]
     return [CPU]
 
 
+def available_providers() -> list[str]:
+    return list(ort.get_available_providers())
+
+
 def _dim(value: object) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
@@ -75,7 +79,7 @@ def open_session(model_path: Path, device: TaggerDevice, log: Log) -> TaggerSess
     Raises:
         BadModelFile: onnxruntime cannot load the file, or its input is not ``[N, H, W, 3]``.
     """
-    providers = requested_providers(device, ort.get_available_providers())
+    providers = requested_providers(device, available_providers())
     if CUDA in providers and hasattr(ort, "preload_dlls"):
         try:
             ort.preload_dlls()  # finds pip-installed CUDA/cuDNN libraries

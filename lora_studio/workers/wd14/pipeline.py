@@ -116,9 +116,7 @@ class OrderedDecoder:
 
 
 def scored_batches(
-    prepared: Iterable[tuple[WorkItem, Prepared]],
-    tagger: TaggerSession,
-    batch_size: int,
+    prepared: Iterable[tuple[WorkItem, Prepared]], tagger: TaggerSession, batch_size: int
 ) -> Iterator[list[tuple[WorkItem, Scored]]]:
     """Group prepared images into full batches, run the model, yield each batch's results.
 

@@ -94,8 +94,7 @@ def run_tagging(
                 hint="Use the model.onnx and selected_tags.csv of the same repository.",
             )
         return _tag_and_report(plan, tagger, labels, options, stats, dataset_dir, decoder, files.name)
-    finally:
-        decoder.cancel()
+    finally:  # cancel_futures also drops the decoder's images not yet started
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import itertools
 import os
 import stat
@@ -26,38 +25,13 @@ import sys
 from collections.abc import Callable
 from types import TracebackType
 
+from lora_studio.core.renames import EXCHANGE, UNSUPPORTED, Exchange
+
 # Temporary and spare files: ".<caption name>.<pid>x<n>.tmp" beside the caption (hidden from the
 # scan, and matched by store.remove_stale_temps after a crash).
 _COUNTER = itertools.count()
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EPERM}
-
 # O_NOFOLLOW: never write through a link put where a spare was; O_BINARY: no "\r\n" on Windows.
 _FLAGS = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-
-Exchange = Callable[[str, str], None]
-
-
-def _load_exchange() -> Exchange | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2  # glibc >= 2.28
-    except (OSError, AttributeError):
-        return None
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    renameat2.restype = ctypes.c_int
-
-    def exchange(first: str, second: str) -> None:
-        if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE):
-            code = ctypes.get_errno()
-            raise OSError(code, os.strerror(code), first, None, second)
-
-    return exchange
-
-
-EXCHANGE = _load_exchange()
 
 
 def temp_name(path: str) -> str:
@@ -107,7 +81,7 @@ class CaptionWriter:
             except FileNotFoundError:
                 pass  # no caption yet: a plain rename creates it
             except OSError as error:
-                if error.errno not in _NO_EXCHANGE:
+                if error.errno not in UNSUPPORTED:
                     raise
                 self._exchange = None  # this file system cannot exchange: fall back for good
         del self._spares[folder]

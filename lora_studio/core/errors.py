@@ -169,3 +169,7 @@ class UploadFailed(LoraStudioError):
 
 class SpaceDryRun(InvalidInput):
     """Training was asked for on a Hugging Face Space without a GPU, where it is a dry run only."""
+
+
+class ImportFailed(LoraStudioError):
+    """An import into a dataset stopped midway; nothing of it was added."""

@@ -21,6 +21,9 @@ _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$
 _FORBIDDEN_CHARS = set('/\\:*?"<>|')
 # Control, format (zero-width, bidi overrides), surrogate, private-use, unassigned, line/paragraph separators.
 _FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# ASCII without control characters or separators: the common name, cleared without the per-character
+# Unicode checks below (nothing in it is in those categories, and NFKC leaves it as it is).
+_PLAIN_ASCII = re.compile(r'[^\x00-\x1f\x7f/\\:*?"<>|]*')
 
 
 def safe_name(name: str, *, max_length: int = MAX_NAME_LENGTH) -> str:
@@ -39,14 +42,8 @@ def safe_name(name: str, *, max_length: int = MAX_NAME_LENGTH) -> str:
         raise InvalidName(name, "it names a folder link")
     if normal != normal.strip():
         raise InvalidName(name, "it starts or ends with white space")
-    for char in normal:
-        if char in _FORBIDDEN_CHARS:
-            raise InvalidName(name, f"it contains {char!r}, which is not allowed in names")
-        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            raise InvalidName(name, f"it contains the invisible or control character U+{ord(char):04X}")
-    # Full-width and other look-alike separators fold to real ones under NFKC.
-    if any(char in _FORBIDDEN_CHARS for char in unicodedata.normalize("NFKC", normal)):
-        raise InvalidName(name, "it contains a character that looks like a path separator")
+    if not (normal.isascii() and _PLAIN_ASCII.fullmatch(normal)):
+        _check_characters(name, normal)
     if normal.startswith("."):
         raise InvalidName(name, "it starts with a dot (a hidden file)")
     if normal.endswith("."):
@@ -56,6 +53,17 @@ def safe_name(name: str, *, max_length: int = MAX_NAME_LENGTH) -> str:
     if _RESERVED.match(normal):
         raise InvalidName(name, "it is a reserved device name")
     return normal
+
+
+def _check_characters(name: str, normal: str) -> None:
+    for char in normal:
+        if char in _FORBIDDEN_CHARS:
+            raise InvalidName(name, f"it contains {char!r}, which is not allowed in names")
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            raise InvalidName(name, f"it contains the invisible or control character U+{ord(char):04X}")
+    # Full-width and other look-alike separators fold to real ones under NFKC.
+    if any(char in _FORBIDDEN_CHARS for char in unicodedata.normalize("NFKC", normal)):
+        raise InvalidName(name, "it contains a character that looks like a path separator")
 
 
 def ensure_inside(root: Path, path: Path) -> Path:

@@ -11,6 +11,7 @@ from PIL import Image, features
 
 from lora_studio.core.settings import Settings
 from lora_studio.services.datasets import DatasetService, ImportReport, ImportRow, ImportStatus
+from lora_studio.services.datasets import file_check as file_check_module
 from lora_studio.services.datasets import importer as importer_module
 from tests.datasets.corpus import distinct_png, hostile_files, image_bytes, write
 
@@ -190,7 +191,7 @@ def test_failure_midway_leaves_no_partial_files(
         write(source / f"{index}.txt", f"caption {index}")
     write(source / "7_new" / "n.png", distinct_png(99))
     moves = {"count": 0}
-    real_move = importer_module._move_no_overwrite
+    real_move = importer_module.move_no_replace
 
     def failing_move(src: Path, dst: Path) -> None:
         moves["count"] += 1
@@ -198,7 +199,7 @@ def test_failure_midway_leaves_no_partial_files(
             raise OSError("disk full (simulated)")
         real_move(src, dst)
 
-    monkeypatch.setattr(importer_module, "_move_no_overwrite", failing_move)
+    monkeypatch.setattr(importer_module, "move_no_replace", failing_move)
     with pytest.raises(OSError, match="disk full"):
         ready.import_files("set", [source])
     assert dataset_files(settings, "set") == before
@@ -212,7 +213,7 @@ def test_crash_in_a_worker_leaves_nothing(
     def boom(data: bytes, filename: str) -> None:
         raise MemoryError("simulated")
 
-    monkeypatch.setattr(importer_module, "verify_image", boom)
+    monkeypatch.setattr(file_check_module, "verify_image", boom)
     with pytest.raises(MemoryError):
         ready.import_files("set", [write(tmp_path / "a.png", distinct_png(1))])
     assert dataset_files(settings, "set") == set()

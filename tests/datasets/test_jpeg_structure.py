@@ -8,8 +8,9 @@ import random
 import pytest
 from PIL import Image
 
-from lora_studio.services.datasets.jpeg_structure import jpeg_is_complete
-from lora_studio.services.datasets.verify import ImageRejected, verify_image
+from lora_studio.services.datasets import verify
+from lora_studio.services.datasets.jpeg_structure import jpeg_is_complete, jpeg_layout
+from lora_studio.services.datasets.verify import ImageRejected, VerifiedImage, verify_image
 
 
 def photo(size: tuple[int, int] = (120, 80)) -> Image.Image:
@@ -114,3 +115,82 @@ def _reason(data: bytes) -> str:
     with pytest.raises(ImageRejected) as caught:
         verify_image(data, "a.jpg")
     return caught.value.reason
+
+
+def _pillow_path(data: bytes, filename: str, monkeypatch: pytest.MonkeyPatch) -> VerifiedImage:
+    with monkeypatch.context() as patched:
+        patched.setattr(verify, "_plain_jpeg", lambda layout, filename: None)
+        return verify_image(data, filename)
+
+
+PLAIN = {
+    "baseline",
+    "progressive",
+    "optimized",
+    "no subsampling",
+    "restart markers",
+    "progressive + restarts",
+    "greyscale",
+    "bytes after EOI",
+    "fill bytes before EOI",
+    "comment",
+    "xmp",
+}
+
+
+def test_plain_jpegs_are_described_without_pillow_exactly_as_pillow_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The walk alone describes a JPEG only when its metadata is stored, not parsed, by Pillow;
+    its verdict is the one Pillow's path gives, for every name the file may come under."""
+    found = variants()
+    found["comment"] = jpeg(photo(), comment=b"made by a test")
+    found["xmp"] = jpeg(photo(), xmp=b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    for name, data in found.items():
+        layout = jpeg_layout(data)
+        assert layout is not None, name
+        assert (layout.plain_metadata and layout.components != 4) == (name in PLAIN), name
+        for filename in ("a.jpg", "a.JPEG", "a.jfif", "a.png", "noextension"):
+            assert verify_image(data, filename) == _pillow_path(data, filename, monkeypatch), (name, filename)
+
+
+def test_metadata_pillow_cannot_parse_is_left_to_pillow() -> None:
+    """A JFIF segment too short for its version field: Pillow's header parse fails on it."""
+    data = jpeg(photo())
+    app0 = data.index(b"\xff\xe0")
+    length = int.from_bytes(data[app0 + 2 : app0 + 4], "big")
+    short = data[:app0] + b"\xff\xe0\x00\x07JFIF\x00" + data[app0 + 2 + length :]
+    layout = jpeg_layout(short)
+    assert layout is not None and not layout.plain_metadata
+    assert not pillow_opens(short)
+    with pytest.raises(ImageRejected):
+        verify_image(short, "a.jpg")
+
+
+def test_damaged_plain_jpegs_are_described_as_pillow_describes_them() -> None:
+    rng = random.Random(5)
+    described = 0
+    for name, data in variants().items():
+        if name not in PLAIN:
+            continue
+        for _ in range(60):
+            damaged = bytearray(data)
+            for _ in range(rng.randint(1, 3)):
+                damaged[rng.randrange(2, len(damaged))] = rng.randrange(256)
+            layout = jpeg_layout(bytes(damaged))
+            if layout is None or not layout.plain_metadata or layout.components == 4:
+                continue
+            described += 1
+            with Image.open(io.BytesIO(bytes(damaged))) as image:
+                assert (image.format, image.size) == ("JPEG", (layout.width, layout.height))
+                assert image.mode == {1: "L", 3: "RGB"}[layout.components]
+                image.load()
+    assert described > 0
+
+
+def pillow_opens(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)):
+            return True
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return False

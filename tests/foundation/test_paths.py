@@ -100,3 +100,16 @@ def test_relative_archive_paths_are_checked(tmp_path: Path, relative: str) -> No
 
 def test_relative_path_inside(tmp_path: Path) -> None:
     assert relative_inside(tmp_path, "10_cat/img.png") == tmp_path / "10_cat" / "img.png"
+
+
+def test_every_ascii_character_is_judged_as_the_unicode_checks_judge_it() -> None:
+    """Plain ASCII names skip the per-character Unicode checks: the verdict must not change."""
+    for code in range(128):
+        char = chr(code)
+        forbidden = char in '/\\:*?"<>|' or code < 32 or code == 127
+        name = f"a{char}b.png"
+        if forbidden:
+            with pytest.raises(InvalidName):
+                safe_name(name)
+        else:
+            assert safe_name(name) == name

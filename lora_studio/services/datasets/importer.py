@@ -1,35 +1,47 @@
 """Import images into a dataset: verify in parallel, skip duplicates, never overwrite, all-or-report.
 
-Each file is read once, then hashed and verified (verify.py) in a worker thread and written to a hidden
-staging folder inside the dataset (``.staging-<pid>-<id>``, which sd-scripts and our
-listings ignore). Only when every file has an outcome are the accepted ones moved into their
-concept folders, each move refusing to replace an existing file. If anything fails midway,
-what was moved is taken back out and the staging folder is removed: no partial files remain.
+Each file is read once, then hashed and verified (file_check.py) and written to a hidden staging
+folder inside the dataset (``.staging-<pid>-<id>``, which sd-scripts and our listings ignore):
+files on disk in the app's checking processes (check_pool.py; Python threads would take turns on
+the GIL), zip entries in threads of this process, which alone can read them. Names are planned as
+the outcomes arrive. Only when every file has an outcome are the accepted ones moved into their
+concept folders, each move one system call that refuses to replace an existing file. If anything
+fails midway, what was moved is taken back out and the staging folder is removed: no partial
+files remain.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from lora_studio.core.errors import ImportFailed
+from lora_studio.core.renames import move_no_replace
+from lora_studio.services.datasets import check_pool
 from lora_studio.services.datasets.catalog import DatasetCatalog, check_concept, check_repeats
+from lora_studio.services.datasets.file_check import FileTask, Outcome, check_data
 from lora_studio.services.datasets.models import ImportReport, ImportRow, ImportStatus
 from lora_studio.services.datasets.naming import ExistingContent, NameBook
 from lora_studio.services.datasets.sources import Candidate, CaptionSource, collect
-from lora_studio.services.datasets.verify import ImageRejected, VerifiedImage, verify_image
+from lora_studio.services.datasets.verify import VerifiedImage
 from lora_studio.services.datasets.zipsafe import ZipLimits
 
 ProgressCallback = Callable[[float, str], None]
 BATCH = 8  # files per task handed to a worker thread
+PROCESS_BATCH = 64  # files per task handed to a checking process (a task costs ~ a small file)
+POOL_MIN_FILES = 32  # fewer files on disk are checked in this process: handing them over costs more
+# Starting the processes costs ~0.4 s (the app starts them at launch); a one-off import (the CLI)
+# starts them only for this many files or more, where they save more than that.
+POOL_START_FILES = 2000
 # What reading a file or a zip entry can raise: bad CRC (BadZipFile), broken deflate data
 # (zlib.error), encrypted or unsupported entries (RuntimeError, NotImplementedError).
 READ_ERRORS = (
@@ -49,7 +61,7 @@ class _Checked:
 
     candidate: Candidate
     digest: str = ""
-    staged: Path | None = None
+    staged: str | None = None  # the staged copy's path
     image: VerifiedImage | None = None
     reason: str = ""
     # Each caption's bytes, or why it could not be read (read here, while a zip is still open).
@@ -58,18 +70,24 @@ class _Checked:
 
 @dataclass(frozen=True, slots=True)
 class _Move:
-    staged: Path
+    staged: str | Path
     target: Path
 
 
 class Importer:
     def __init__(
-        self, catalog: DatasetCatalog, *, workers: int | None = None, limits: ZipLimits | None = None
+        self,
+        catalog: DatasetCatalog,
+        *,
+        workers: int | None = None,
+        limits: ZipLimits | None = None,
+        processes: bool = True,
     ) -> None:
         self.catalog = catalog
-        # One thread per core: JPEG checks are mostly Python (GIL-bound); more threads only contend.
+        # Threads for zip entries (and a few files): their reads are serialised per archive anyway.
         self.workers = workers or max(2, min(8, os.cpu_count() or 2))
         self.limits = limits or ZipLimits()
+        self.processes = processes  # whether files on disk may go to the checking processes
 
     def run(
         self,
@@ -89,10 +107,12 @@ class Importer:
         staging = dataset / f".staging-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         staging.mkdir()
         try:
-            with ExitStack() as stack:
+            with ExitStack() as stack:  # zips stay open, and processes are waited for, until planned
                 collected = collect(paths, stack, self.limits)
-                checked = self._check_all(collected.candidates, staging, on_progress)
-            rows, moves, new_concepts = self._plan(dataset, checked, concept, repeats, staging)
+                checked = stack.enter_context(
+                    closing(self._check_all(collected.candidates, staging, on_progress))
+                )
+                rows, moves, new_concepts = self._plan(dataset, checked, concept, repeats, staging)
             self._commit(dataset, moves, new_concepts)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -102,28 +122,58 @@ class Importer:
 
     def _check_all(
         self, candidates: list[Candidate], staging: Path, on_progress: ProgressCallback | None
-    ) -> list[_Checked]:
+    ) -> Generator[_Checked, None, None]:
+        """Every candidate's outcome, in order, as soon as it is known (the plan is made meanwhile):
+        files on disk in the checking processes when there are enough of them to gain from it, the
+        rest (zip entries) in threads meanwhile. Close it to wait for the processes to finish."""
         total = len(candidates)
-        results: list[_Checked] = []
-        # Small batches: one future per file costs as much as checking a small JPEG.
-        batches = [
-            [
-                (item, staging / f"{index:06d}")
-                for index, item in enumerate(candidates[start : start + BATCH], start)
-            ]
-            for start in range(0, total, BATCH)
+        done = 0
+
+        def reported(result: _Checked) -> _Checked:
+            nonlocal done
+            done += 1
+            if on_progress is not None:
+                on_progress(done / total, f"checked {done}/{total}: {result.candidate.source}")
+            return result
+
+        on_disk = [index for index, item in enumerate(candidates) if item.path is not None]
+        wanted = POOL_MIN_FILES if check_pool.started() else POOL_START_FILES
+        if not self.processes or len(on_disk) < wanted:
+            on_disk = []
+        in_process = sorted(set(range(total)) - set(on_disk))
+        futures = [
+            (batch, check_pool.submit([_file_task(candidates[index], staging, index) for index in batch]))
+            for batch in _batches(on_disk, PROCESS_BATCH)
         ]
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
-            for batch in pool.map(_check_batch, batches):
-                for checked in batch:
-                    results.append(checked)
-                    if on_progress is not None:
-                        done = len(results)
-                        on_progress(done / total, f"checked {done}/{total}: {checked.candidate.source}")
-        return results
+        try:
+            ready: dict[int, _Checked] = {}
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
+                tasks = [
+                    [(index, candidates[index], staging) for index in batch]
+                    for batch in _batches(in_process, BATCH)
+                ]
+                for results in pool.map(_check_batch, tasks):
+                    ready.update((index, reported(result)) for index, result in results)
+            batches = iter(futures)
+            for index in range(total):
+                if index not in ready:  # the next process batch holds it: batches are in order
+                    batch, future = next(batches)
+                    for number, outcome in zip(batch, future.result(), strict=True):
+                        ready[number] = reported(_from_outcome(candidates[number], outcome))
+                yield ready.pop(index)
+        except BrokenProcessPool:
+            check_pool.discard()
+            raise ImportFailed(
+                "A process checking the images stopped (out of memory?); nothing was imported.",
+                hint="Try again, or import fewer or smaller images at once.",
+            ) from None
+        finally:  # no checking process may still write into the staging folder once it is removed
+            for _, future in futures:
+                future.cancel()
+            wait([future for _, future in futures])
 
     def _plan(
-        self, dataset: Path, checked: list[_Checked], concept: str, repeats: int | None, staging: Path
+        self, dataset: Path, checked: Iterable[_Checked], concept: str, repeats: int | None, staging: Path
     ) -> tuple[list[ImportRow], list[_Move], dict[str, int]]:
         """Decide every outcome and final name; touches nothing outside ``staging``."""
         existing = ExistingContent(self.catalog, dataset)
@@ -145,7 +195,9 @@ class Importer:
             target_concept = item.candidate.concept or concept
             target_repeats = item.candidate.repeats or repeats
             folder, note = names.concept_folder(target_concept, target_repeats, new_concepts)
-            final, rename_note = names.claim(folder, Path(item.candidate.filename).stem, item.image.extension)
+            final, rename_note = names.claim(
+                folder, os.path.splitext(item.candidate.filename)[0], item.image.extension
+            )
             notes = [*item.image.notes, *(n for n in (note, rename_note) if n)]
             moves.append(_Move(item.staged, final))
             caption, caption_notes = _stage_captions(item.captions, staging, final, moves)
@@ -155,8 +207,8 @@ class Importer:
                     source,
                     ImportStatus.ACCEPTED,
                     "; ".join(notes),
-                    final_path=final.relative_to(dataset).as_posix(),
-                    caption_path=caption.relative_to(dataset).as_posix() if caption else None,
+                    final_path=_in_dataset(final),
+                    caption_path=_in_dataset(caption) if caption else None,
                 )
             )
         return rows, moves, new_concepts
@@ -168,7 +220,7 @@ class Importer:
             for concept, repeats in new_concepts.items():
                 created.append(self.catalog.add_concept(dataset, concept, repeats))
             for move in moves:
-                _move_no_overwrite(move.staged, move.target)
+                move_no_replace(move.staged, move.target)
                 moved.append(move.target)
         except BaseException:
             for path in reversed(moved):
@@ -184,23 +236,36 @@ class Importer:
                 self.catalog.folders.invalidate(folder)
 
 
-def _check_batch(batch: list[tuple[Candidate, Path]]) -> list[_Checked]:
-    return [_check_one(candidate, staged_base) for candidate, staged_base in batch]
+def _in_dataset(path: Path) -> str:
+    """``path`` (a file in a concept folder) relative to its dataset, as the report shows it."""
+    return f"{path.parent.name}/{path.name}"
 
 
-def _check_one(candidate: Candidate, staged_base: Path) -> _Checked:
+def _batches(indices: list[int], size: int) -> list[list[int]]:
+    return [indices[start : start + size] for start in range(0, len(indices), size)]
+
+
+def _file_task(candidate: Candidate, staging: Path, index: int) -> FileTask:
+    return (str(candidate.path), f"{staging}/{index:06d}", candidate.filename)
+
+
+def _check_batch(batch: list[tuple[int, Candidate, Path]]) -> list[tuple[int, _Checked]]:
+    return [(index, _check_one(candidate, staging, index)) for index, candidate, staging in batch]
+
+
+def _check_one(candidate: Candidate, staging: Path, index: int) -> _Checked:
     try:
         data = candidate.load()
     except READ_ERRORS as error:
         return _Checked(candidate, reason=f"cannot be read: {error}")
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        image = verify_image(data, candidate.filename)
-    except ImageRejected as error:
-        return _Checked(candidate, digest, reason=error.reason)
-    staged = staged_base.with_suffix(image.extension)
-    staged.write_bytes(image.converted if image.converted is not None else data)
-    return _Checked(candidate, digest, staged, image, captions=tuple(_read_captions(candidate)))
+    return _from_outcome(candidate, check_data(data, candidate.filename, f"{staging}/{index:06d}"))
+
+
+def _from_outcome(candidate: Candidate, outcome: Outcome) -> _Checked:
+    if outcome.image is None or outcome.staged is None:
+        return _Checked(candidate, outcome.digest, reason=outcome.reason)
+    captions = tuple(_read_captions(candidate)) if candidate.captions else ()
+    return _Checked(candidate, outcome.digest, outcome.staged, outcome.image, captions=captions)
 
 
 def _read_captions(candidate: Candidate) -> list[tuple[CaptionSource, bytes | str]]:
@@ -240,20 +305,6 @@ def _stage_captions(
         moves.append(_Move(staged, target))
         first = first or target
     return first, notes
-
-
-def _move_no_overwrite(source: Path, target: Path) -> None:
-    """Move within one file system, failing with FileExistsError instead of replacing ``target``."""
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        raise
-    except OSError:  # hard links unsupported here: fall back to a checked rename
-        if target.exists():
-            raise FileExistsError(target) from None
-        os.rename(source, target)
-        return
-    source.unlink()
 
 
 def _remove_stale_staging(dataset: Path) -> None:

@@ -8,12 +8,17 @@ libjpeg would refuse (Huffman code lengths, frame and scan parameters). Anything
 not fully understand (arithmetic coding, lossless, 12-bit, DNL, restart markers outside a
 scan) is answered ``False``, and the caller decodes the image as before: the walk only ever
 saves work, it never accepts what it cannot vouch for.
+
+``jpeg_layout`` also returns what Pillow's header parse would find (size, components), and whether
+the metadata segments are ones Pillow's parse only stores (no EXIF, ICC, MPF, Photoshop or Adobe
+segment, which it interprets and may choke on): such a file needs no Pillow at all.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 # The next marker inside entropy-coded data: 0xFF followed by neither a stuffed 0x00, a
 # restart marker (RST0-7), nor a fill byte.
@@ -25,13 +30,27 @@ _SOF_PROGRESSIVE = 0xC2
 _SKIPPED = frozenset(range(0xE0, 0xF0)) | {0xFE}
 
 
-class _Frame:
-    __slots__ = ("max_table", "progressive", "quant_of")
+@dataclass(frozen=True, slots=True)
+class JpegLayout:
+    """A JPEG the walk vouches for, as Pillow's header parse would describe it."""
 
-    def __init__(self, quant_of: dict[int, int], progressive: bool, max_table: int) -> None:
+    width: int
+    height: int
+    components: int
+    # Only metadata Pillow stores without interpreting: its header parse cannot fail on it.
+    plain_metadata: bool
+
+
+class _Frame:
+    __slots__ = ("height", "max_table", "progressive", "quant_of", "width")
+
+    def __init__(
+        self, quant_of: dict[int, int], progressive: bool, max_table: int, width: int, height: int
+    ) -> None:
         self.quant_of = quant_of  # component id -> quantisation table id
         self.progressive = progressive
         self.max_table = max_table
+        self.width, self.height = width, height
 
 
 class _Tables:
@@ -47,40 +66,68 @@ class _Tables:
 def jpeg_is_complete(data: bytes) -> bool:
     """True when ``data`` is SOI, well-formed segments and scans, then EOI (bytes after EOI are
     ignored, as libjpeg ignores them). False means "decode it to find out", not "broken"."""
+    return jpeg_layout(data) is not None
+
+
+def jpeg_layout(data: bytes) -> JpegLayout | None:
+    """``data``'s layout when it is SOI, well-formed segments and scans, then EOI; None means
+    "decode it to find out", not "broken"."""
     if not data.startswith(b"\xff\xd8"):
-        return False
+        return None
     end, pos = len(data), 2
     frame: _Frame | None = None
     tables = _Tables()
     scans = 0
+    plain = True
     while pos + 1 < end:
         if data[pos] != 0xFF:
-            return False
+            return None
         marker = data[pos + 1]
         if marker == 0xFF:  # a fill byte before a marker
             pos += 1
             continue
         pos += 2
         if marker == _EOI:
-            return frame is not None and scans > 0
+            if frame is None or scans == 0:
+                return None
+            return JpegLayout(frame.width, frame.height, len(frame.quant_of), plain)
         length = int.from_bytes(data[pos : pos + 2], "big")
         if pos + 2 > end or length < 2 or pos + length > end:
-            return False
+            return None
         body = data[pos + 2 : pos + length]
         pos += length
         if marker == _SOS:
             found = _NEXT_MARKER.search(data, pos)
             # No marker after the entropy-coded data: it runs to the end, so it is truncated.
             if frame is None or found is None or not _scan_ok(body, frame, tables):
-                return False
+                return None
             pos, scans = found.start(), scans + 1
         elif marker in _SOF_SEQUENTIAL or marker == _SOF_PROGRESSIVE:
             frame = None if frame else _frame(body, marker)
             if frame is None:  # a second frame header, or one we do not vouch for
-                return False
+                return None
         elif not _segment_ok(marker, body, tables):
-            return False
-    return False
+            return None
+        elif plain and marker in _SKIPPED:
+            plain = _stored_as_is(marker, body)
+    return None
+
+
+def _stored_as_is(marker: int, body: bytes) -> bool:
+    """Whether Pillow's header parse only stores this metadata segment (see JpegImagePlugin.APP):
+    EXIF is parsed for its DPI, ICC fragments are indexed, MPF makes an MPO, Photoshop and Adobe
+    segments are parsed, and a JFIF segment needs its version field."""
+    if marker == 0xE0:
+        return not body.startswith(b"JFIF") or len(body) >= 14
+    if marker == 0xE1:
+        return not body.startswith(b"Exif")
+    if marker == 0xE2:
+        return False
+    if marker == 0xED:
+        return not body.startswith(b"Photoshop")
+    if marker == 0xEE:
+        return not body.startswith(b"Adobe")
+    return True
 
 
 def _segment_ok(marker: int, body: bytes, tables: _Tables) -> bool:
@@ -104,7 +151,7 @@ def _frame(body: bytes, marker: int) -> _Frame | None:
         if not (1 <= sampling >> 4 <= 4 and 1 <= sampling & 15 <= 4 and table <= 3) or ident in quant_of:
             return None
         quant_of[ident] = table
-    return _Frame(quant_of, marker == _SOF_PROGRESSIVE, 1 if marker == 0xC0 else 3)
+    return _Frame(quant_of, marker == _SOF_PROGRESSIVE, 1 if marker == 0xC0 else 3, width, height)
 
 
 def _scan_ok(body: bytes, frame: _Frame, tables: _Tables) -> bool:

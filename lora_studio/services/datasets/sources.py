@@ -47,6 +47,7 @@ class Candidate:
     concept: str | None = None
     repeats: int | None = None
     captions: list[CaptionSource] = field(default_factory=list)
+    path: Path | None = None  # the file on disk (None for a zip entry), for a checking process to read
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class _Item:
     size: int
     load: Callable[[], bytes]
     folders: tuple[str, ...] = ()
+    path: Path | None = None
 
 
 @dataclass(slots=True)
@@ -87,7 +89,7 @@ def collect(paths: list[Path], stack: ExitStack, limits: ZipLimits) -> Collected
         elif _is_zip(path):
             items.extend(_zip_items(path, stack, limits, result))
         else:
-            items.append(_Item("", path.name, path.name, info.st_size, _file_loader(path)))
+            items.append(_Item("", path.name, path.name, info.st_size, _file_loader(path), path=path))
     _pair(items, result)
     return result
 
@@ -123,7 +125,7 @@ def _walk_folder(top: Path, result: Collected) -> Iterator[_Item]:
             if not stat.S_ISREG(info.st_mode):
                 result.reject(source, "not a regular file")
                 continue
-            yield _Item(f"{top}:{folder}", source, name, info.st_size, _file_loader(path), relative)
+            yield _Item(f"{top}:{folder}", source, name, info.st_size, _file_loader(path), relative, path)
 
 
 def _zip_items(path: Path, stack: ExitStack, limits: ZipLimits, result: Collected) -> list[_Item]:
@@ -214,4 +216,4 @@ def _candidate(item: _Item, result: Collected) -> Candidate | None:
             result.reject(item.source, f"folder {folder!r} cannot become a concept: {reason}")
             return None
         break
-    return Candidate(item.source, item.name, item.load, item.size, concept, repeats)
+    return Candidate(item.source, item.name, item.load, item.size, concept, repeats, path=item.path)

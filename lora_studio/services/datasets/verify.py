@@ -2,7 +2,8 @@
 
 Every image is checked to its last byte (a header alone does not reveal truncation): JPEGs by
 walking their segments to EOI (jpeg_structure.py; decoded as before when the walk cannot vouch
-for one), plain PNGs by Pillow's ``verify()`` (every chunk's CRC, up to IEND, without inflating
+for one; one whose metadata Pillow would only store is described by the walk alone, without
+Pillow's slower header parse), plain PNGs by Pillow's ``verify()`` (every chunk's CRC, up to IEND, without inflating
 the pixels), everything else by a full decode. Pillow's
 decompression-bomb guard stays on, and its warning level counts as a refusal too. Formats that
 sd-scripts cannot read (it globs png/jpg/jpeg/webp/bmp) are converted to PNG, and 16-bit
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from lora_studio.services.datasets.jpeg_structure import jpeg_is_complete
+from lora_studio.services.datasets.jpeg_structure import JpegLayout, jpeg_layout
 
 # Optional HEIC/HEIF support; Pillow reads AVIF natively since 11.3.
 try:  # pragma: no cover - depends on the optional plugin
@@ -64,9 +65,14 @@ def verify_image(data: bytes, filename: str) -> VerifiedImage:
     """Decode ``data`` fully and describe it, or raise ImageRejected with a reason."""
     if not data:
         raise ImageRejected("the file is empty (0 bytes)")
+    layout = jpeg_layout(data) if data.startswith(b"\xff\xd8\xff") else None
+    if layout is not None and layout.plain_metadata:
+        plain = _plain_jpeg(layout, filename)
+        if plain is not None:
+            return plain
     try:
         with Image.open(io.BytesIO(data)) as image:
-            return _inspect(image, filename, data)
+            return _inspect(image, filename, data, layout)
     except UnidentifiedImageError:
         if not HEIF_SUPPORTED and filename.lower().endswith((".heic", ".heif")):
             raise ImageRejected("HEIC/HEIF needs the optional pillow-heif package; save it as JPEG") from None
@@ -79,7 +85,20 @@ def verify_image(data: bytes, filename: str) -> VerifiedImage:
         raise ImageRejected(f"the image is truncated or damaged (Pillow: {error})") from None
 
 
-def _inspect(image: Image.Image, filename: str, data: bytes) -> VerifiedImage:
+def _plain_jpeg(layout: JpegLayout, filename: str) -> VerifiedImage | None:
+    """What ``_inspect`` finds for a sound JPEG with plain metadata (no EXIF: orientation 1),
+    straight from the walk; None leaves CMYK and oversized images to Pillow's path and wording."""
+    mode = {1: "L", 3: "RGB"}.get(layout.components)
+    width, height = layout.width, layout.height
+    limit = Image.MAX_IMAGE_PIXELS
+    if mode is None or (limit is not None and width * height > limit) or max(width, height) > MAX_SIDE:
+        return None
+    notes: list[str] = []
+    extension = _extension("JPEG", filename, notes)
+    return VerifiedImage("JPEG", width, height, mode, 1, extension, tuple(notes))
+
+
+def _inspect(image: Image.Image, filename: str, data: bytes, layout: JpegLayout | None) -> VerifiedImage:
     fmt = image.format or "unknown"
     if fmt not in NATIVE_EXTENSIONS and fmt not in CONVERTED_FORMATS:
         raise ImageRejected(f"{fmt} images are not supported; save it as PNG, JPEG or WebP")
@@ -96,7 +115,7 @@ def _inspect(image: Image.Image, filename: str, data: bytes) -> VerifiedImage:
         raise ImageRejected(f"{width}x{height} px is larger than {MAX_SIDE} px on a side; downscale it first")
     if image.mode not in _KNOWN_MODES:
         raise ImageRejected(f"colour mode {image.mode} is not supported; save it as 8-bit RGB")
-    decoded = _load_unless_sound(image, fmt, data)
+    decoded = _load_unless_sound(image, fmt, data, layout)
     notes = _notes(image)
     # A verified PNG cannot be read any more: its EXIF is what came before the pixels (checked).
     orientation = _orientation(image) if decoded or "exif" in image.info else 1
@@ -115,10 +134,10 @@ def _inspect(image: Image.Image, filename: str, data: bytes) -> VerifiedImage:
     return VerifiedImage(fmt, width, height, image.mode, orientation, extension, tuple(notes), converted)
 
 
-def _load_unless_sound(image: Image.Image, fmt: str, data: bytes) -> bool:
+def _load_unless_sound(image: Image.Image, fmt: str, data: bytes, layout: JpegLayout | None) -> bool:
     """Decode ``image`` unless its structure alone proves it complete (JPEG: 3-15x cheaper, PNG:
-    CRCs instead of inflating); False when it was not decoded."""
-    if fmt in ("JPEG", "MPO") and jpeg_is_complete(data):
+    CRCs instead of inflating); False when it was not decoded. ``layout``: the JPEG walk's result."""
+    if fmt in ("JPEG", "MPO") and layout is not None:
         return False
     if fmt == "PNG" and _png_verifiable(image, data):
         image.verify()  # raises on a bad CRC or a missing chunk, as a decode would

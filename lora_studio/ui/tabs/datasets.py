@@ -105,7 +105,14 @@ def build(services: Services, demo: gr.Blocks, tab: gr.Tab) -> None:
 
     then_refresh(refresh.click(list_all, picker, listing, api_name="datasets_list", show_progress="hidden"))
     picker.input(show_first, [picker, gallery.concept, gallery.page_size], shown, **PRIVATE)
-    demo.load(list_all, picker, listing, **PRIVATE).then(show, shown_inputs, shown, **PRIVATE)
+
+    def list_on_page_load(selected: str | None) -> tuple[Any, Any]:
+        # The checking processes start with the first page (after the server, not during its start),
+        # seconds before anyone can upload.
+        services.datasets.prepare_imports()
+        return list_all(selected)
+
+    demo.load(list_on_page_load, picker, listing, **PRIVATE).then(show, shown_inputs, shown, **PRIVATE)
     then_refresh(
         delete.click(_delete(services), picker, status, js=CONFIRM_DELETE_JS, api_name="datasets_delete")
     )

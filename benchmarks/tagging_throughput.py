@@ -11,11 +11,11 @@
    pairs' ratios. Target >= 0.97x. Skipped (with the reason) otherwise. Pure inference runs on a
    session with onnxruntime's defaults (its fastest here), the pipeline on the session the worker
    makes (idle threads sleep: decoders share the cores). Two kinds of pairs:
-   - whole runs, as a user meets them: from no session and no processes to the last caption (the
-     pipeline's processes ended), session creation included in both. The pipeline starts its decoding
-     processes, and sets them to the first images, before it loads the model, as the worker does;
-   - on one warm session and one booted pool of processes: each pipeline run is timed from setting
-     the processes to its first image to its last caption, so it pays for decoding every image.
+   - whole runs, as a user meets them: from no session and no decoding threads to the last caption
+     (the pipeline's threads ended), session creation included in both. The pipeline starts its
+     decoding threads on the first images before it loads the model, as the worker does;
+   - on one warm session and one pool of threads: each pipeline run is timed from setting the threads
+     to its first image to its last caption, so it pays for decoding every image.
 
 Decode-bound runs are timed whole as well.
 Usage: python benchmarks/tagging_throughput.py [--images 256] [--repeats 2] [--workers 1,2,4]
@@ -44,9 +44,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# onnxruntime, onnx and lora_studio are imported inside the functions: the pipeline's spawned decoding
-# processes re-run this script's top level (it is their __main__), which the worker's own processes
-# never do (python -m lora_studio.workers.wd14), so heavy imports here would slow only the benchmark.
+# onnxruntime, onnx, torch and lora_studio are imported inside the functions that use them: the
+# model-bound part is optional (torch), and `--help` answers at once.
 
 OUT = ROOT / "benchmarks" / "out" / "tagging"
 SIZES = [(1024, 1024), (1280, 1024), (1024, 1536), (1536, 1536)]
@@ -97,9 +96,8 @@ def sequential_reference(model: Path, images: list[Path]) -> float:
 
 
 def pipeline(model_dir: Path, dataset: Path, workers: int, batch_size: int | None = None) -> float:
-    """The worker's pipeline as ``run_tagging`` runs it: the decoding processes start, and begin on the
-    first images, before the session loads; images/s, timed from there until the processes have
-    exited."""
+    """The worker's pipeline as ``run_tagging`` runs it: the decoding threads start on the first
+    images before the session loads; images/s, timed from there until the threads have ended."""
     from lora_studio.config.tagging import ExistingCaption, TaggingOptions
     from lora_studio.workers.wd14.decode import start_pool
     from lora_studio.workers.wd14.labels import load_labels
@@ -262,7 +260,7 @@ def model_bound(count: int, repeats: int) -> None:
     quiet = io.StringIO()
 
     def load() -> TaggerSession:
-        """The session the worker makes (decoding processes beside it)."""
+        """The session the worker makes (decoding threads beside it)."""
         with contextlib.redirect_stdout(quiet):
             return open_session(model, options.device, print, cores_shared=True)
 
@@ -291,7 +289,7 @@ def model_bound(count: int, repeats: int) -> None:
         tagger = load()
         print(
             f"  a run as the worker makes it: model loaded in {time.perf_counter() - load_start:.2f} s; "
-            f"by then {decoder.ready} of {count} images decoded by processes started just before"
+            f"by then {decoder.ready} of {count} images decoded by threads started just before"
         )
         decoder.cancel()
         plain = load_plain()
@@ -312,7 +310,7 @@ def model_bound(count: int, repeats: int) -> None:
             assert stats.tagged == count, stats.skipped[:3]
             return count / elapsed
 
-        pure_warm(), pipeline_warm()  # not counted: the session's first run, the processes' first images
+        pure_warm(), pipeline_warm()  # not counted: the session's first run, the threads' first images
         whole = _pairs("whole runs (session load included)", pure_whole, pipeline_whole, repeats)
         warm = _pairs("one warm session (pipeline decodes all its images)", pure_warm, pipeline_warm, repeats)
     finally:

@@ -87,7 +87,7 @@ class TaggingOptions(BaseModel):
     )
     device: TaggerDevice = Field(TaggerDevice.AUTO, description="where the model runs")
     workers: int | None = Field(
-        None, ge=0, le=64, description="image decoding processes (unset: one per CPU core; 0: in-process)"
+        None, ge=0, le=64, description="image decoding threads (unset: one per CPU core; 0: the main thread)"
     )
 
     @field_validator("blacklist", "always_first", "trigger_words", "concepts", mode="before")

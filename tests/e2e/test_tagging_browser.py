@@ -177,8 +177,8 @@ def test_stop_a_tagging_run_mid_way(chromium, tmp_path: Path, output_dir: Path) 
         services = build_services(Settings(workspace=workspace))
         (job,) = [r for r in services.jobs.list_jobs() if r.kind is JobKind.TAG]
         assert job.status is JobStatus.RUNNING and job.pid is not None
-        group = _group(job.pid)  # the worker and its decoding processes
-        assert len(group) >= 2, group
+        group = _group(job.pid)  # the worker (it decodes in threads) and anything it started
+        assert group, job.pid
         page.click("#tagging-stop")
         page.wait_for_function(
             "document.querySelector('#tagging-status').innerText.includes('stopped')", timeout=30000

@@ -1,8 +1,10 @@
-"""The decoding processes start light and early: before the onnxruntime session, without onnxruntime."""
+"""The decoding threads start early (before the onnxruntime session) and yield the CPU to a CPU model."""
 
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from pathlib import Path
 
 import psutil
@@ -11,49 +13,55 @@ from PIL import Image
 
 from lora_studio.config.tagging import TaggerDevice, TaggingOptions
 from lora_studio.workers.wd14 import run
-from lora_studio.workers.wd14.decode import prepare_or_reason, start_pool
+from lora_studio.workers.wd14.decode import THREAD_NAME, prepare_or_reason, start_pool
 from lora_studio.workers.wd14.pipeline import OrderedDecoder, WorkItem, prefetch_window
 from lora_studio.workers.wd14.run import EXIT_OK, run_tagging
 from lora_studio.workers.wd14.session import SPINNING, open_session
 from tests.tagging.conftest import DEFAULT_CAPTIONS, read_captions
-from tests.tagging.decode_probe import imported_modules
 
 
 def _children() -> set[int]:
     return {child.pid for child in psutil.Process().children(recursive=True)}
 
 
-def test_start_pool_spawns_every_process_at_once_and_they_never_import_onnxruntime(tmp_path: Path) -> None:
+def _decoding_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name.startswith(THREAD_NAME)}
+
+
+def _thread_priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+def test_the_pool_decodes_in_threads_of_this_process(tmp_path: Path) -> None:
     before = _children()
     pool = start_pool(2)
     assert pool is not None
     try:
-        assert len(_children() - before) >= 2  # spawned now, not at the first image
         image = tmp_path / "red.png"
         Image.new("RGB", (40, 20), (255, 0, 0)).save(image)
         assert pool.submit(prepare_or_reason, image, 8, 8).result().shape == (8, 8, 3)
-        modules = pool.submit(imported_modules).result()
-        assert "lora_studio.workers.wd14.decode" in modules
-        assert "onnxruntime" not in modules  # its import would only slow each process's start-up
+        assert pool.submit(threading.current_thread).result().name.startswith(THREAD_NAME)
+        assert _children() == before  # no process to start, feed or pickle for
     finally:
         pool.shutdown(wait=True)
     assert start_pool(0) is None
 
 
-def test_decoders_drop_to_the_lowest_priority_only_when_asked(tmp_path: Path) -> None:
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+def test_decoding_threads_drop_to_the_lowest_priority_only_when_asked(tmp_path: Path) -> None:
     image = tmp_path / "red.png"
     Image.new("RGB", (40, 20), (255, 0, 0)).save(image)
-    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    mine = _thread_priority()
     for yield_cpu, expected in ((False, mine), (True, 19)):
         pool = start_pool(1)
         assert pool is not None
         try:
             assert pool.submit(prepare_or_reason, image, 8, 8, yield_cpu).result().shape == (8, 8, 3)
-            pid = pool.submit(os.getpid).result()
-            assert os.getpriority(os.PRIO_PROCESS, pid) == expected
+            assert pool.submit(_thread_priority).result() == expected  # the pool's one thread
         finally:
             pool.shutdown(wait=True)
-    assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the tagging process itself keeps its priority
+    # the thread that runs the model keeps its priority, and so does the process
+    assert _thread_priority() == mine and os.getpriority(os.PRIO_PROCESS, os.getpid()) == mine
 
 
 def test_a_cpu_run_asks_its_decoders_to_yield_the_cpu(
@@ -78,7 +86,7 @@ def test_a_cpu_run_asks_its_decoders_to_yield_the_cpu(
 def test_the_run_starts_the_decoders_before_it_loads_the_model(
     settings, make_dataset, tiny_model, monkeypatch
 ) -> None:
-    seen: list[set[int]] = []
+    seen: list[set[threading.Thread]] = []
     decoders: list[OrderedDecoder] = []
     real_open, real_start = run.open_session, run.start_decoding
 
@@ -87,19 +95,19 @@ def test_the_run_starts_the_decoders_before_it_loads_the_model(
         return decoders[-1]
 
     def open_session(*args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(_children())
+        seen.append(_decoding_threads())
         assert decoders[0].ahead > 0  # the first images are being decoded while the model loads
         return real_open(*args, **kwargs)
 
     monkeypatch.setattr(run, "start_decoding", start_decoding)
     monkeypatch.setattr(run, "open_session", open_session)
     dataset = make_dataset()
-    before = _children()
+    before = _decoding_threads()
     options = TaggingOptions(model=str(tiny_model), workers=2)
     assert run_tagging(dataset, settings.models_dir, options) == EXIT_OK
-    assert len(seen[0] - before) >= 2
+    assert len(seen[0] - before) >= 1  # the first decoding thread(s) are at work as the model loads
     assert read_captions(dataset / "10_a") == DEFAULT_CAPTIONS
-    assert not (seen[0] - before) & _children()  # and they are gone again
+    assert not any(thread.is_alive() for thread in seen[0] - before)  # and they are gone again
 
 
 def _images(folder: Path, count: int) -> list[WorkItem]:

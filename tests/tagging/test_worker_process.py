@@ -1,4 +1,4 @@
-"""The worker as a real subprocess (``python -m lora_studio.workers.wd14``), with decoding processes."""
+"""The worker as a real subprocess (``python -m lora_studio.workers.wd14``), with decoding threads."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def run_worker(settings, dataset, **options):
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_worker_tags_a_dataset_with_two_decoding_processes(settings, make_dataset, tiny_model):
+def test_worker_tags_a_dataset_with_two_decoding_threads(settings, make_dataset, tiny_model):
     dataset = make_dataset()
     done = run_worker(settings, dataset, model=str(tiny_model), workers=2, batch_size=2)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""``python -m lora_studio.workers.wd14``; kept import-free so spawned decoding workers start light."""
+"""``python -m lora_studio.workers.wd14``: the tagging worker that the job engine runs."""
 
 if __name__ == "__main__":
     import sys

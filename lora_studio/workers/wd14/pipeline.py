@@ -1,8 +1,8 @@
-"""Decode and preprocess in worker processes while the main thread runs the model on full batches.
+"""Decode and preprocess in worker threads while the main thread runs the model on full batches.
 
 Images are prepared ahead in a bounded window (so memory stays flat on big datasets), starting while
-onnxruntime still loads the model, and come back in dataset order; the processes and what they run
-are in ``decode.py``. A worker returns uint8 RGB (a quarter of the float32 size to pickle); the main
+onnxruntime still loads the model, and come back in dataset order; the threads and what they run are
+in ``decode.py``. A worker returns uint8 RGB (a quarter of the float32 size to hold ahead); the main
 thread turns it into float32 BGR straight into the batch buffer. A bad image comes back as its reason
 and is skipped; it never stops the run.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,17 +42,17 @@ def prefetch_window(height: int, width: int, workers: int, batch_size: int = 1) 
 
 
 class OrderedDecoder:
-    """Prepares ``items`` in ``pool`` (or in-process), at most ``window`` in flight, yielding them in
+    """Prepares ``items`` in ``pool`` (or in the calling thread), at most ``window`` in flight, yielding them in
     input order. Decoding starts on construction, so it can run while onnxruntime loads the model, at
     the size the model is expected to take; ``reshape`` starts over if the model turns out otherwise.
 
-    ``yield_cpu``: the pool's processes drop to the lowest priority (the model runs on the CPU).
+    ``yield_cpu``: the pool's threads drop to the lowest priority (the model runs on the CPU).
     """
 
     def __init__(
         self,
         items: Sequence[WorkItem],
-        pool: ProcessPoolExecutor | None,
+        pool: Executor | None,
         height: int,
         width: int,
         window: int,

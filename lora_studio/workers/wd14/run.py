@@ -6,8 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from pathlib import Path
 
 from tqdm import tqdm
@@ -54,8 +53,8 @@ def default_workers() -> int:
 
 
 def decoding_workers(options: TaggingOptions) -> int:
-    """The number of decoding processes: as asked, else one per core. On a CPU-only machine the model
-    already uses every core, but a cheap model still needs them all to be fed; the processes sleep
+    """The number of decoding threads: as asked, else one per core. On a CPU-only machine the model
+    already uses every core, but a cheap model still needs them all to be fed; the threads sleep
     when they are ahead, and there they run at the lowest priority, so a heavy model loses only the
     decoding work itself."""
     return default_workers() if options.workers is None else options.workers
@@ -81,9 +80,8 @@ def run_tagging(
         return EXIT_OK
     files = resolve_model(options.model, models_dir, registry or load_taggers(), log)
     labels = load_labels(files.tags)
-    # The decoding processes boot, and start on the first images, while onnxruntime loads the model
-    # (which the run pays anyway, mostly on one core), so neither their start-up nor the first images'
-    # decoding lands in the tagging itself.
+    # The decoding threads start on the first images while onnxruntime loads the model (which the run
+    # pays anyway, mostly on one core), so the first images' decoding does not land in the tagging.
     pool = start_pool(decoding_workers(options))
     decoder = start_decoding(plan, options, pool)
     try:
@@ -99,7 +97,7 @@ def run_tagging(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def start_decoding(plan: Plan, options: TaggingOptions, pool: ProcessPoolExecutor | None) -> OrderedDecoder:
+def start_decoding(plan: Plan, options: TaggingOptions, pool: Executor | None) -> OrderedDecoder:
     """Set the decoding ``pool`` (from ``start_pool(decoding_workers(options))``) to the plan's first
     images at once, at the size every WD14 tagger takes (``tag_planned`` redoes them should the model
     want another), so they are decoded while the model loads."""
@@ -122,10 +120,6 @@ def _tag_and_report(
 ) -> int:
     try:
         tag_planned(plan, tagger, labels, options, stats, dataset_dir, decoder)
-    except BrokenProcessPool:
-        log("ERROR: a decoding worker process died (out of memory?); try fewer workers (--workers 1)")
-        print_summary(stats, model_name, tagger.provider, log)
-        return EXIT_FAILED
     except KeyboardInterrupt:
         log(f"stopped after {stats.tagged} images")
         print_summary(stats, model_name, tagger.provider, log)

@@ -79,7 +79,7 @@ def open_session(
 ) -> TaggerSession:
     """Create the session and read names, size and batch dimension from it.
 
-    ``cores_shared``: other processes (the decoders) run beside a CPU model. Its idle threads then
+    ``cores_shared``: decoding threads run beside a CPU model. Its idle threads then
     sleep instead of spinning, so the decoders work in those gaps rather than preempting a thread
     the whole parallel op waits for (measured on 2 cores: the pipeline 3 % faster, the model alone
     2 % slower).

@@ -84,3 +84,15 @@ def test_character_mcut_never_below_floor(labels):
     scores[character] = [0.12, 0.11, 0.01]  # MCut alone would cut at 0.06
     result = select_tags(scores, labels, TaggingOptions(character_mcut=True))
     assert result == ["red theme", ">_<"]
+
+
+def test_two_spellings_of_one_tag_in_the_csv_give_it_once(tmp_path):
+    rows = ["tag_id,name,category,count", "1,long_hair,0,5", "2,Long hair,0,5", "3,^_^,0,5", "4,smile,0,5"]
+    (tmp_path / "selected_tags.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    labels = load_labels(tmp_path / "selected_tags.csv")
+    scores = np.array([0.6, 0.9, 0.8, 0.7], dtype=np.float32)
+    assert select_tags(scores, labels, TaggingOptions()) == ["Long hair", "^_^", "smile"]
+    kept = TaggingOptions(underscores_to_spaces=False, blacklist=("SMILE",))
+    assert select_tags(scores, labels, kept) == ["Long hair", "^_^"]
+    long_hair_first = np.array([0.95, 0.9, 0.8, 0.7], dtype=np.float32)
+    assert select_tags(long_hair_first, labels, kept) == ["long_hair", "^_^"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,21 @@ class Labels:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    # Worked out once per run, not per image: a random-weight test model predicts ~8,000 tags an image,
+    # and the per-tag string work took 6 ms of CPU each time, beside a model that fills every core.
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        """Each name's ``tag_key``."""
+        return tuple(tag_key(name) for name in self.names)
+
+    @cached_property
+    def _with_spaces(self) -> tuple[str, ...]:
+        return tuple(spelled(name, underscores_to_spaces=True) for name in self.names)
+
+    def spellings(self, underscores_to_spaces: bool) -> tuple[str, ...]:
+        """Each name as a caption writes it."""
+        return self._with_spaces if underscores_to_spaces else self.names
 
 
 class BadTagFile(InvalidInput):
@@ -82,13 +98,14 @@ def mcut_threshold(probs: Scores) -> float:
     return float(ordered[cut] + ordered[cut + 1]) / 2
 
 
-def _above(scores: Scores, labels: Labels, indices: Indices, threshold: float) -> list[str]:
-    """Names in ``indices`` scoring above ``threshold``, best first (ties keep CSV order)."""
+def _above(scores: Scores, indices: Indices, threshold: float) -> list[int]:
+    """The tags of ``indices`` scoring above ``threshold``, best first (ties keep CSV order)."""
     # Vectorised: a Python loop over a real model's ~10,000 tags took ~1.5 ms per image of main-thread
     # time, in which the model waits.
     picked = indices[scores[indices] > threshold]
     order = np.argsort(-scores[picked], kind="stable")  # stable: ties keep CSV order
-    return [labels.names[int(i)] for i in picked[order]]
+    ranked: list[int] = picked[order].tolist()
+    return ranked
 
 
 def spelled(tag: str, underscores_to_spaces: bool) -> str:
@@ -134,19 +151,25 @@ def select_tags(scores: Scores, labels: Labels, options: TaggingOptions) -> list
     character_cut = options.character_threshold
     if options.character_mcut:
         character_cut = max(MCUT_CHARACTER_FLOOR, mcut_threshold(scores[labels.character]))
-    general = _above(scores, labels, labels.general, general_cut)
-    characters = _above(scores, labels, labels.character, character_cut)
+    general = _above(scores, labels.general, general_cut)
+    characters = _above(scores, labels.character, character_cut)
     rating = []
     if options.rating and labels.rating.size:
-        rating = [labels.names[int(labels.rating[int(np.argmax(scores[labels.rating]))])]]
+        rating = [int(labels.rating[int(np.argmax(scores[labels.rating]))])]
     ordered = rating + (characters + general if options.character_first else general + characters)
-    if options.blacklist:
-        blocked = {tag_key(tag) for tag in options.blacklist}
-        # tag_key folds "_" and " ", so "long_hair" in the blacklist also blocks "long hair" (and back).
-        ordered = [tag for tag in ordered if tag_key(tag) not in blocked]
-    # Each step below runs only when its option is set: a random-weight test model predicts ~7,000
-    # tags per image, and every pass over them is main-thread time in which the model waits.
-    predicted = unique_tags(spelled(tag, options.underscores_to_spaces) for tag in ordered)
+    keys = labels.keys
+    # tag_key folds "_" and " ", so "long_hair" in the blacklist also blocks "long hair" (and back).
+    blocked = {tag_key(tag) for tag in options.blacklist}
+    names = labels.spellings(options.underscores_to_spaces)
+    predicted: list[str] = []  # unique_tags, on the keys worked out once
+    seen: set[str] = set()
+    for index in ordered:
+        key = keys[index]
+        if key and key not in seen and key not in blocked:
+            seen.add(key)
+            predicted.append(names[index])
+    # Each step below runs only when its option is set: a random-weight test model predicts ~8,000
+    # tags per image, and every pass over them is CPU time taken beside the model.
     if options.always_first:
         predicted = _move_to_front(predicted, options.always_first)
     if options.trigger_words:

@@ -9,8 +9,8 @@
    here when torch==2.13.0 and timm import; pipeline images/s vs pure inference on tensors pre-made
    from the same images, in pairs that alternate which runs first; the ratio is the median of the
    pairs' ratios. Target >= 0.97x. Skipped (with the reason) otherwise. Pure inference runs on a
-   session with onnxruntime's defaults (its fastest here), the pipeline on the session the worker
-   makes (idle threads sleep: decoders share the cores). Two kinds of pairs:
+   bare session with onnxruntime's defaults, the pipeline on the session the worker makes. Two kinds
+   of pairs:
    - whole runs, as a user meets them: from no session and no decoding threads to the last caption
      (the pipeline's threads ended), session creation included in both. The pipeline starts its
      decoding threads on the first images before it loads the model, as the worker does;
@@ -120,9 +120,7 @@ def pipeline(model_dir: Path, dataset: Path, workers: int, batch_size: int | Non
     decoder = start_decoding(plan, options, pool)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            tagger = open_session(
-                model_dir / "model.onnx", options.device, print, cores_shared=pool is not None
-            )
+            tagger = open_session(model_dir / "model.onnx", options.device, print)
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             tag_planned(plan, tagger, labels, options, stats, dataset, decoder)
     finally:
@@ -260,12 +258,12 @@ def model_bound(count: int, repeats: int) -> None:
     quiet = io.StringIO()
 
     def load() -> TaggerSession:
-        """The session the worker makes (decoding threads beside it)."""
+        """The session the worker makes."""
         with contextlib.redirect_stdout(quiet):
-            return open_session(model, options.device, print, cores_shared=True)
+            return open_session(model, options.device, print)
 
     def load_plain() -> Callable[[np.ndarray], object]:
-        """A session with onnxruntime's defaults: the fastest pure inference here."""
+        """A bare session with onnxruntime's defaults, as pure inference would make it."""
         session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
         name = session.get_inputs()[0].name
         return lambda tensor: session.run(None, {name: tensor})

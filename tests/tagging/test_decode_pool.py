@@ -11,12 +11,11 @@ import psutil
 import pytest
 from PIL import Image
 
-from lora_studio.config.tagging import TaggerDevice, TaggingOptions
+from lora_studio.config.tagging import TaggingOptions
 from lora_studio.workers.wd14 import run
 from lora_studio.workers.wd14.decode import THREAD_NAME, prepare_or_reason, start_pool
 from lora_studio.workers.wd14.pipeline import OrderedDecoder, WorkItem, prefetch_window
 from lora_studio.workers.wd14.run import EXIT_OK, run_tagging
-from lora_studio.workers.wd14.session import SPINNING, open_session
 from tests.tagging.conftest import DEFAULT_CAPTIONS, read_captions
 
 
@@ -176,29 +175,3 @@ def test_the_decoder_keeps_its_window_full(tmp_path: Path) -> None:
         assert pool is not None
         pool.shutdown(wait=True)
     assert aheads == [3, 3, 3, 2, 1, 0]
-
-
-def test_a_cpu_model_beside_decoding_processes_lets_its_idle_threads_sleep(tiny_model: Path) -> None:
-    """Spinning onnxruntime threads would take the cores' gaps from the decoders."""
-    shared = open_session(tiny_model / "model.onnx", TaggerDevice.CPU, print, cores_shared=True)
-    assert shared.session.get_session_options().get_session_config_entry(SPINNING) == "0"
-    alone = open_session(tiny_model / "model.onnx", TaggerDevice.CPU, print)
-    with pytest.raises(Exception, match="does not have configuration"):
-        alone.session.get_session_options().get_session_config_entry(SPINNING)
-
-
-@pytest.mark.parametrize(("workers", "shared"), [(2, True), (0, False)])
-def test_the_run_says_whether_decoders_share_the_cores(
-    settings, make_dataset, tiny_model, monkeypatch, workers: int, shared: bool
-) -> None:
-    asked: list[bool] = []
-    real_open = run.open_session
-
-    def open_session_spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        asked.append(kwargs.get("cores_shared", False))
-        return real_open(*args, **kwargs)
-
-    monkeypatch.setattr(run, "open_session", open_session_spy)
-    options = TaggingOptions(model=str(tiny_model), workers=workers)
-    assert run_tagging(make_dataset(), settings.models_dir, options) == EXIT_OK
-    assert asked == [shared]

@@ -85,7 +85,7 @@ def run_tagging(
     pool = start_pool(decoding_workers(options))
     decoder = start_decoding(plan, options, pool)
     try:
-        tagger = open_session(files.model, options.device, log, cores_shared=pool is not None)
+        tagger = open_session(files.model, options.device, log)
         if tagger.n_outputs is not None and tagger.n_outputs != len(labels):
             raise InvalidInput(
                 f"{files.tags.name} lists {len(labels)} tags but the model outputs {tagger.n_outputs}.",

@@ -21,7 +21,6 @@ CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 DEFAULT_SIZE = 448
 CPU_BATCH, CUDA_BATCH = 1, 16  # batches are slower per image on CPU (reference measurements)
-SPINNING = "session.intra_op.allow_spinning"
 
 Log = Callable[[str], None]
 
@@ -74,15 +73,11 @@ def _dim(value: object) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-def open_session(
-    model_path: Path, device: TaggerDevice, log: Log, *, cores_shared: bool = False
-) -> TaggerSession:
+def open_session(model_path: Path, device: TaggerDevice, log: Log) -> TaggerSession:
     """Create the session and read names, size and batch dimension from it.
 
-    ``cores_shared``: decoding threads run beside a CPU model. Its idle threads then
-    sleep instead of spinning, so the decoders work in those gaps rather than preempting a thread
-    the whole parallel op waits for (measured on 2 cores: the pipeline 3 % faster, the model alone
-    2 % slower).
+    onnxruntime's default options: its idle threads spin, which was as fast or faster beside the
+    decoding threads than letting them sleep (README, Tagging speed).
 
     Raises:
         BadModelFile: onnxruntime cannot load the file, or its input is not ``[N, H, W, 3]``.
@@ -94,11 +89,8 @@ def open_session(
         except Exception as error:  # noqa: BLE001 - the session's provider check below decides
             log(f"note: onnxruntime.preload_dlls() failed: {error}")
     log(f"loading {model_path} (requested providers: {', '.join(providers)})")
-    session_options = ort.SessionOptions()
-    if cores_shared and CUDA not in providers:
-        session_options.add_session_config_entry(SPINNING, "0")
     try:
-        session = ort.InferenceSession(str(model_path), session_options, providers=providers)
+        session = ort.InferenceSession(str(model_path), providers=providers)
     except Exception as error:  # noqa: BLE001 - onnxruntime raises its own untyped errors
         raise BadModelFile(
             f"onnxruntime cannot load {model_path}: {error}",

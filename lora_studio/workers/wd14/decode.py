@@ -4,7 +4,7 @@ Threads, not processes: Pillow and numpy release the GIL while they decode, resi
 threads scale with cores, and they cost no interpreter start-up, pickling or second copy of the
 libraries. Measured with a cheap model (decode-bound): 16 threads ran 156 images/s where 16 spawned
 processes ran 127 on a 16-core machine, 58 vs 54 on 2 cores; beside a CPU model they also gave it more
-of the cores (README, Tagging speed).
+of the cores (README, Benchmarks, Tagging).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from lora_studio.workers.wd14.preprocess import RgbArray, prepare_file
 Prepared = RgbArray | str  # the array, or why the image was skipped
 BACKGROUND_NICE = 19
 THREAD_NAME = "wd14-decode"
-_thread = threading.local()  # .yielding: whether this decoding thread has lowered its priority
+_this_thread = threading.local()  # .yielding: whether this decoding thread has lowered its priority
 
 
 def describe_failure(error: BaseException, path: Path) -> str:
@@ -50,9 +50,9 @@ def _yield_cpu() -> None:
 
     Only on Linux, where a thread id names one thread; elsewhere this would nice the model's threads
     too."""
-    if getattr(_thread, "yielding", False) or not sys.platform.startswith("linux"):
+    if getattr(_this_thread, "yielding", False) or not sys.platform.startswith("linux"):
         return
-    _thread.yielding = True
+    _this_thread.yielding = True
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
     except OSError:  # not permitted here: only the speed differs

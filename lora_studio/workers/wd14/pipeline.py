@@ -42,9 +42,10 @@ def prefetch_window(height: int, width: int, workers: int, batch_size: int = 1) 
 
 
 class OrderedDecoder:
-    """Prepares ``items`` in ``pool`` (or in the calling thread), at most ``window`` in flight, yielding them in
-    input order. Decoding starts on construction, so it can run while onnxruntime loads the model, at
-    the size the model is expected to take; ``reshape`` starts over if the model turns out otherwise.
+    """Prepares ``items`` in ``pool`` (or in the calling thread), at most ``window`` in flight,
+    yielding them in input order. Decoding starts on construction, so it can run while onnxruntime
+    loads the model, at the size the model is expected to take; ``reshape`` starts over if the model
+    turns out otherwise.
 
     ``yield_cpu``: the pool's threads drop to the lowest priority (the model runs on the CPU).
     """

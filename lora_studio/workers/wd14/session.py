@@ -77,7 +77,7 @@ def open_session(model_path: Path, device: TaggerDevice, log: Log) -> TaggerSess
     """Create the session and read names, size and batch dimension from it.
 
     onnxruntime's default options: its idle threads spin, which was as fast or faster beside the
-    decoding threads than letting them sleep (README, Tagging speed).
+    decoding threads than letting them sleep (README, Benchmarks, Tagging).
 
     Raises:
         BadModelFile: onnxruntime cannot load the file, or its input is not ``[N, H, W, 3]``.

@@ -11,12 +11,14 @@ import psutil
 import pytest
 from PIL import Image
 
-from lora_studio.config.tagging import TaggingOptions
+from lora_studio.config.tagging import TaggerDevice, TaggingOptions
 from lora_studio.workers.wd14 import run
 from lora_studio.workers.wd14.decode import THREAD_NAME, prepare_or_reason, start_pool
 from lora_studio.workers.wd14.pipeline import OrderedDecoder, WorkItem, prefetch_window
 from lora_studio.workers.wd14.run import EXIT_OK, run_tagging
 from tests.tagging.conftest import DEFAULT_CAPTIONS, read_captions
+
+CPU = TaggerDevice.CPU
 
 
 def _children() -> set[int]:
@@ -76,9 +78,12 @@ def test_a_cpu_run_asks_its_decoders_to_yield_the_cpu(
     monkeypatch.setattr(run, "OrderedDecoder", Spy)
     dataset = make_dataset()
     assert (
-        run_tagging(dataset, settings.models_dir, TaggingOptions(model=str(tiny_model), workers=1)) == EXIT_OK
+        run_tagging(
+            dataset, settings.models_dir, TaggingOptions(model=str(tiny_model), workers=1, device=CPU)
+        )
+        == EXIT_OK
     )
-    assert asked == [True]  # onnxruntime runs on the CPU here
+    assert asked == [True]  # also where a GPU could run it
     assert read_captions(dataset / "10_a") == DEFAULT_CAPTIONS
 
 

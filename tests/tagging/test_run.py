@@ -14,7 +14,8 @@ from tests.tagging.conftest import DEFAULT_CAPTIONS, RED, read_captions
 
 
 def tag(settings, dataset, model, **options):
-    opts = TaggingOptions(model=str(model), workers=0, **options)
+    # On the CPU even where a GPU is present: these tests are about captions (CUDA: test_cuda_provider).
+    opts = TaggingOptions(model=str(model), workers=0, **{"device": "cpu", **options})
     return run_tagging(dataset, settings.models_dir, opts)
 
 

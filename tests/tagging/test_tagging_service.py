@@ -29,7 +29,7 @@ def test_start_tags_and_the_summary_says_what_happened(services, make_dataset, t
     dataset = make_dataset()
     (dataset / "10_a" / "red.txt").write_text("kept", encoding="utf-8")
     (dataset / "10_a" / "broken.png").write_bytes(b"not an image")
-    record = services.tagging.start("ds", TaggingOptions(model=str(tiny_model), workers=0))
+    record = services.tagging.start("ds", TaggingOptions(model=str(tiny_model), workers=0, device="cpu"))
     assert record.kind is JobKind.TAG
     assert services.tagging.latest_job().id == record.id
     done = services.jobs.engine.wait(record.id, timeout=120)

@@ -36,7 +36,7 @@ def run_worker(settings, dataset, **options):
 
 def test_worker_tags_a_dataset_with_two_decoding_threads(settings, make_dataset, tiny_model):
     dataset = make_dataset()
-    done = run_worker(settings, dataset, model=str(tiny_model), workers=2, batch_size=2)
+    done = run_worker(settings, dataset, model=str(tiny_model), workers=2, batch_size=2, device="cpu")
     assert done.returncode == 0, done.stdout + done.stderr
     assert read_captions(dataset / "10_a") == DEFAULT_CAPTIONS
     assert "onnxruntime provider actually running: CPUExecutionProvider" in done.stdout

@@ -121,10 +121,14 @@ def tag_key(tag: str) -> str:
 
 def unique_tags(tags: Iterable[str]) -> list[str]:
     """Drop later duplicates (by ``tag_key``), keep order."""
-    seen: set[str] = set()
+    return _first_by_key((tag_key(tag), tag) for tag in tags)
+
+
+def _first_by_key(keyed: Iterable[tuple[str, str]], skip: Iterable[str] = ()) -> list[str]:
+    """The tag of each key's first pair, in order; empty keys and keys in ``skip`` are dropped."""
+    seen = set(skip)
     result = []
-    for tag in tags:
-        key = tag_key(tag)
+    for key, tag in keyed:
         if key and key not in seen:
             seen.add(key)
             result.append(tag)
@@ -157,17 +161,10 @@ def select_tags(scores: Scores, labels: Labels, options: TaggingOptions) -> list
     if options.rating and labels.rating.size:
         rating = [int(labels.rating[int(np.argmax(scores[labels.rating]))])]
     ordered = rating + (characters + general if options.character_first else general + characters)
-    keys = labels.keys
+    keys, names = labels.keys, labels.spellings(options.underscores_to_spaces)
     # tag_key folds "_" and " ", so "long_hair" in the blacklist also blocks "long hair" (and back).
-    blocked = {tag_key(tag) for tag in options.blacklist}
-    names = labels.spellings(options.underscores_to_spaces)
-    predicted: list[str] = []  # unique_tags, on the keys worked out once
-    seen: set[str] = set()
-    for index in ordered:
-        key = keys[index]
-        if key and key not in seen and key not in blocked:
-            seen.add(key)
-            predicted.append(names[index])
+    blocked = (tag_key(tag) for tag in options.blacklist)
+    predicted = _first_by_key(((keys[index], names[index]) for index in ordered), skip=blocked)
     # Each step below runs only when its option is set: a random-weight test model predicts ~8,000
     # tags per image, and every pass over them is CPU time taken beside the model.
     if options.always_first:
